@@ -1,0 +1,134 @@
+// DB: the public face of the keyva engine (an LSM tree).
+//
+// Threading: a DB is driven by ONE owner thread (keyvad's storage thread). Every method below must
+// be called from that thread, one call at a time; iterators and snapshots belong to it too. There
+// are no locks on this path. Heavy immutable work (writing an SST from a frozen memtable, merging
+// SSTs) runs on an internal helper thread that touches only immutable data and new files; the owner
+// thread installs its results during later calls (or in PollBackgroundWork()).
+//
+// Durability: Write() appends one WAL record per batch. With SyncMode::kAlways the WAL is fsynced
+// before Write returns; with kNone it is handed to the OS (survives a process crash). Callers that
+// group commits write with sync off and then call SyncWal() once before acknowledging the group.
+//
+// Errors: an I/O error while writing the WAL or installing a flush/compaction becomes the DB's
+// "background error": every later write fails with it (reads keep working) until the DB is
+// reopened, so the on-disk state never silently diverges from what was acknowledged.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "internal/engine/iterator.h"
+#include "internal/engine/options.h"
+#include "internal/engine/status.h"
+#include "internal/engine/value_format.h"
+#include "internal/engine/write_batch.h"
+
+namespace keyva {
+
+// A consistent point in time to read from. Obtained from DB::GetSnapshot, released with
+// DB::ReleaseSnapshot.
+class Snapshot {
+ public:
+  SequenceNumber sequence() const { return seq_; }
+
+ protected:
+  explicit Snapshot(SequenceNumber seq) : seq_(seq) {}
+  ~Snapshot() = default;
+  SequenceNumber seq_;
+};
+
+struct ReadOptions {
+  // Read as of this snapshot; nullptr reads the latest state.
+  const Snapshot* snapshot = nullptr;
+  // Put blocks read for this operation into the block cache.
+  bool fill_cache = true;
+};
+
+// User-facing iterator: user keys in ascending bytewise order, newest visible version of each,
+// without deleted or expired keys. value() is the value bytes; meta() its metadata.
+class DBIterator : public Iterator {
+ public:
+  virtual const ValueMeta& meta() const = 0;
+};
+
+struct LevelStats {
+  int files = 0;
+  uint64_t bytes = 0;
+};
+
+// Everything the engine counts; one struct the server exposes on /metrics and /api/stats.
+struct DBStats {
+  std::vector<LevelStats> levels;  // index = level
+  uint64_t memtable_bytes = 0;     // active memtable (arena bytes)
+  int frozen_memtables = 0;        // waiting to be flushed
+  uint64_t wal_bytes = 0;          // live WAL files
+  uint64_t live_sst_bytes = 0;
+  uint64_t last_sequence = 0;
+  uint64_t flushes = 0;
+  uint64_t flush_bytes_written = 0;
+  uint64_t memtable_compactions = 0;  // memtables rewritten in memory instead of flushed
+  uint64_t compactions = 0;
+  uint64_t compaction_bytes_read = 0;
+  uint64_t compaction_bytes_written = 0;
+  uint64_t user_bytes_written = 0;  // payload bytes of acknowledged writes (WAL record bytes)
+  double write_amplification = 0;  // (flush + compaction bytes written) / user bytes written
+  uint64_t cache_capacity = 0;
+  uint64_t cache_usage = 0;
+  uint64_t cache_hits = 0;
+  uint64_t cache_misses = 0;
+  uint64_t stall_micros = 0;  // time writes spent slowed down or waiting
+  uint64_t slowdowns = 0;
+  uint64_t stops = 0;
+  std::string background_error;  // empty when healthy
+};
+
+class DB {
+ public:
+  // Opens (or creates, per options) the database in dir. On success *db owns it.
+  // Busy if another process holds the directory's LOCK; Corruption (naming the file) if a file
+  // the database needs is damaged.
+  static Status Open(const Options& options, const std::string& dir, std::unique_ptr<DB>* db);
+
+  DB() = default;
+  DB(const DB&) = delete;
+  DB& operator=(const DB&) = delete;
+  // Closes the database (see Close) if not closed yet.
+  virtual ~DB() = default;
+
+  // Applies the batch atomically. Sequence numbers are assigned by the DB.
+  virtual Status Write(const WriteOptions& options, WriteBatch* batch) = 0;
+  Status Put(std::string_view key, std::string_view value, const ValueMeta& meta = {});
+  Status Delete(std::string_view key);
+  // Makes every write so far durable (fsync of the WAL); for group commit.
+  virtual Status SyncWal() = 0;
+
+  // NotFound when the key is absent, deleted or expired.
+  virtual Status Get(const ReadOptions& options, std::string_view key, std::string* value,
+                     ValueMeta* meta) = 0;
+  virtual std::unique_ptr<DBIterator> NewIterator(const ReadOptions& options) = 0;
+
+  virtual const Snapshot* GetSnapshot() = 0;
+  virtual void ReleaseSnapshot(const Snapshot* snapshot) = 0;
+
+  // Freezes the memtable and writes it to an SST, waiting until it is installed.
+  virtual Status Flush() = 0;
+  // Compacts every file overlapping [begin, end] (nullptr = unbounded) down the levels, waiting.
+  virtual Status CompactRange(const std::string* begin, const std::string* end) = 0;
+  // Installs finished background work and schedules more; cheap; the owner calls it when idle.
+  virtual void PollBackgroundWork() = 0;
+  // Waits until no flush or compaction is pending or running (tests and benchmarks).
+  virtual Status WaitForBackgroundWork() = 0;
+
+  virtual DBStats GetStats() = 0;
+  // Checks every block checksum of every live SST (and the sortedness of levels 1+).
+  virtual Status VerifyIntegrity() = 0;
+
+  // Waits for background work, syncs the WAL and releases the directory. Idempotent.
+  virtual Status Close() = 0;
+};
+
+}  // namespace keyva

@@ -1,0 +1,66 @@
+// Options: every tunable of the engine, with its default.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace keyva {
+
+class Env;
+
+// How hard a write is pushed to disk before it is acknowledged.
+enum class SyncMode {
+  kAlways,  // fsync the WAL before acknowledging: survives power loss
+  kNone,    // hand the WAL to the OS before acknowledging: survives a process crash only
+};
+
+// Compression of SST blocks. The numeric values are stored on disk.
+enum class CompressionType : uint8_t {
+  kNone = 0,
+  kLz4 = 1,
+  kZstd = 2,
+};
+
+struct Options {
+  // File system and clock. nullptr means Env::Default() (POSIX).
+  Env* env = nullptr;
+  // Create the data directory and a fresh database when none exists.
+  bool create_if_missing = true;
+  // Fail Open when a database already exists.
+  bool error_if_exists = false;
+  // Sync mode for writes whose WriteOptions do not say otherwise.
+  SyncMode sync = SyncMode::kAlways;
+  // Bytes of memtable (arena memory, counting every version) before it is frozen and flushed.
+  size_t memtable_bytes = 16u << 20;
+  // Uncompressed size of an SST data block.
+  size_t block_size = 4096;
+  // Entries between restart points inside a block.
+  int block_restart_interval = 16;
+  // Bloom filter bits per key; 0 disables filters.
+  int bloom_bits_per_key = 10;
+  CompressionType compression = CompressionType::kLz4;
+  // Capacity of the block cache in bytes (data, index and filter blocks).
+  size_t block_cache_bytes = 64u << 20;
+  // SST files written by flushes and compactions are split near this size.
+  uint64_t target_file_size = 4u << 20;
+  // Table files kept open at once (LRU beyond it).
+  int max_open_files = 1000;
+  // Run flushes and compactions on a helper thread (false: inline on the caller, for tests).
+  bool background_work = true;
+  // Verify every block checksum when reading (blocks are always verified when first read from
+  // disk; this also re-verifies cached blocks - only useful for tools).
+  bool paranoid_checks = false;
+  // Receives one line per notable event (open, flush, compaction, recovery). May be empty.
+  std::function<void(const std::string&)> info_log;
+};
+
+struct ReadOptions;
+struct WriteOptions {
+  // Overrides Options::sync for this write when set.
+  bool has_sync = false;
+  SyncMode sync = SyncMode::kAlways;
+};
+
+}  // namespace keyva
