@@ -117,9 +117,9 @@ bool WalReader::ReadRecord(std::string* record) {
     }
     record->clear();
     if (!complete) {
-      torn = true;  // its claimed end is beyond the end of the file
-    } else if (!RestIsZero(&torn)) {
-      return false;
+      torn = true;                    // its claimed end is beyond the end of the file
+    } else if (!RestIsZero(&torn)) {  // a checksum mismatch: torn if only zeros (or nothing)
+      return false;                   // follow its claimed end
     }
     if (!torn) {
       return Fail(Status::Corruption(file_name_ + ": corrupt record at offset " +
