@@ -947,6 +947,7 @@ DBStats DBImpl::GetStats() {
   s.cache_hits = block_cache_->Hits();
   s.cache_misses = block_cache_->Misses();
   s.background_error = bg_error_.ok() ? "" : bg_error_.ToString();
+  s.compactions_running = job_ && job_->kind == Job::Kind::kCompaction ? 1 : 0;
   return s;
 }
 

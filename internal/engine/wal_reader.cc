@@ -105,7 +105,10 @@ bool WalReader::ReadRecord(std::string* record) {
   std::memcpy(len_bytes, header + 4, 4);
   if (DecodeFixed32(header + 8) != wal::HeaderCheck(std::string_view(len_bytes, 4))) {
     // The length cannot be trusted, so neither can the record's end: this is a torn tail only
-    // when the file is zero from the record's start on (zero-filled or preallocated space).
+    // when nothing but zeros follows the header (zero-filled or preallocated space, or a final
+    // header that straddled a page boundary and kept only its first part). Non-zero bytes after
+    // it may be acknowledged records, so they make it Corruption.
+    Consume(wal::kHeaderSize);
     bool zero;
     if (!RestIsZero(&zero)) return false;
     if (zero) return TornTail();

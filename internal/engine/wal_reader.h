@@ -1,6 +1,6 @@
 // WalReader: reads the records of a write-ahead log back, for recovery.
 //
-// Record format: see wal_writer.h and docs/formats_wal.md. The reader returns records in order
+// Record format: see wal_writer.h and docs/formats.md, WAL. The reader returns records in order
 // until the first record that is not intact, then decides what that bad record is. The header
 // check (over the length field) is tested first: the length is used only once it has passed.
 //

@@ -2,7 +2,7 @@
 //
 // The DB writes one record per group commit (an encoded write batch) before applying it to the
 // memtable, so after a crash replaying the log rebuilds the memtable; the MANIFEST uses the same
-// framing. Record format (little-endian; docs/formats_wal.md has the byte-by-byte layout and how a
+// framing. Record format (little-endian; docs/formats.md, WAL has the byte-by-byte layout and how a
 // reader tells a torn tail from corruption):
 //     fixed32 checksum | fixed32 payload length | fixed32 header check | payload
 // where checksum = Checksum32(the 4 length bytes, payload) and header check =
