@@ -4,7 +4,7 @@
 # Long campaigns read KEYVA_TEST_SCALE (default 1; raise it for longer runs by hand).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh --browser
+scripts/install-deps.sh
 
 KEYVA_BUILD_DIR=build scripts/build.sh -DKEYVA_WERROR=ON
 ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 1800

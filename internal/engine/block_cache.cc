@@ -1,0 +1,68 @@
+// BlockCache: LRU list plus an ordered index by (file, offset); see block_cache.h.
+#include "internal/engine/block_cache.h"
+
+namespace keyva {
+
+BlockCache::BlockCache(size_t capacity_bytes) : capacity_(capacity_bytes) {}
+
+std::shared_ptr<const Block> BlockCache::Lookup(uint64_t file_number, uint64_t offset) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = index_.find(Key(file_number, offset));
+  if (it == index_.end()) {
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
+  }
+  hits_.fetch_add(1, std::memory_order_relaxed);
+  lru_.splice(lru_.begin(), lru_, it->second);
+  return it->second->block;
+}
+
+void BlockCache::Insert(uint64_t file_number, uint64_t offset, std::shared_ptr<const Block> block,
+                        size_t charge) {
+  LruList evicted;  // blocks dropped here are released after the lock is let go
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    const Key key(file_number, offset);
+    auto it = index_.find(key);
+    if (it != index_.end()) {
+      usage_ -= it->second->charge;
+      evicted.splice(evicted.end(), lru_, it->second);
+      index_.erase(it);
+    }
+    if (charge > capacity_) return;
+    lru_.push_front(Entry{key, std::move(block), charge});
+    index_.emplace(key, lru_.begin());
+    usage_ += charge;
+    while (usage_ > capacity_) {
+      auto victim = std::prev(lru_.end());
+      usage_ -= victim->charge;
+      index_.erase(victim->key);
+      evicted.splice(evicted.end(), lru_, victim);
+    }
+  }
+}
+
+void BlockCache::EraseFile(uint64_t file_number) {
+  LruList evicted;
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = index_.lower_bound(Key(file_number, 0));
+  while (it != index_.end() && it->first.first == file_number) {
+    usage_ -= it->second->charge;
+    evicted.splice(evicted.end(), lru_, it->second);
+    it = index_.erase(it);
+  }
+}
+
+size_t BlockCache::Usage() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return usage_;
+}
+
+size_t BlockCache::Capacity() const { return capacity_; }
+
+size_t BlockCache::NumEntries() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return index_.size();
+}
+
+}  // namespace keyva

@@ -1,0 +1,65 @@
+// BlockCache: an LRU cache of parsed SST data blocks, bounded by bytes.
+//
+// Entries are keyed by (file number, block offset) and hold shared_ptr<const Block>, so a block
+// handed out by Lookup stays valid for as long as the caller holds it, even after it is evicted or
+// its file is erased. Each entry has a charge (normally Block::ApproximateMemoryUsage()); after
+// every Insert the total charge is at most the capacity: the least recently used entries are
+// evicted first, and a block whose charge alone exceeds the capacity is not cached at all. Lookup
+// counts a hit or a miss and makes a hit the most recently used entry.
+//
+// Thread safety: every method may be called from any thread (one mutex guards the state).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <utility>
+
+#include "internal/engine/block.h"
+
+namespace keyva {
+
+class BlockCache {
+ public:
+  explicit BlockCache(size_t capacity_bytes);
+  BlockCache(const BlockCache&) = delete;
+  BlockCache& operator=(const BlockCache&) = delete;
+
+  // The cached block, or nullptr. Counts a hit or a miss.
+  std::shared_ptr<const Block> Lookup(uint64_t file_number, uint64_t offset);
+  // Caches block under (file_number, offset), replacing any entry there, then evicts LRU entries
+  // until Usage() <= Capacity(). Does nothing if charge > Capacity().
+  void Insert(uint64_t file_number, uint64_t offset, std::shared_ptr<const Block> block,
+              size_t charge);
+  // Drops every block of file_number (call when the file is deleted).
+  void EraseFile(uint64_t file_number);
+
+  size_t Usage() const;     // total charge of the cached entries
+  size_t Capacity() const;  // as given to the constructor
+  size_t NumEntries() const;
+  uint64_t Hits() const { return hits_.load(std::memory_order_relaxed); }
+  uint64_t Misses() const { return misses_.load(std::memory_order_relaxed); }
+
+ private:
+  using Key = std::pair<uint64_t, uint64_t>;  // (file number, offset)
+  struct Entry {
+    Key key;
+    std::shared_ptr<const Block> block;
+    size_t charge;
+  };
+  using LruList = std::list<Entry>;  // front = most recently used
+
+  const size_t capacity_;
+  mutable std::mutex mu_;
+  LruList lru_;
+  std::map<Key, LruList::iterator> index_;  // ordered, so EraseFile is a range walk
+  size_t usage_ = 0;
+  std::atomic<uint64_t> hits_{0};
+  std::atomic<uint64_t> misses_{0};
+};
+
+}  // namespace keyva

@@ -1,0 +1,159 @@
+// DBImpl: the engine behind the DB interface (db.h).
+//
+// State owned by the owner thread (every DB method runs on it):
+//   mem_      the active memtable, its WAL writer wal_, and the WAL numbers holding its entries
+//   frozen_   memtables that are full and wait to be flushed, oldest first, with their WALs
+//   versions_ the live SSTs per level and the MANIFEST
+// The helper thread (BackgroundWorker) runs one job at a time: writing an SST from a frozen
+// memtable, or merging SSTs. A job reads only immutable data (a frozen memtable, existing SSTs)
+// and writes only new files whose numbers are in pending_outputs_; the owner installs its result
+// (MANIFEST edit, WAL removal) when it notices the job finished.
+//
+// Write path: batch -> WAL record (fsync if sync=always) -> memtable. When the memtable reaches
+// Options::memtable_bytes it is either rewritten in memory (when at least half of it is versions
+// shadowed by newer ones: one hot key written over and over never produces tiny SSTs) or frozen and
+// flushed. Writes wait when kMaxFrozenMemtables memtables are already waiting.
+//
+// Recovery: CURRENT -> MANIFEST -> versions; then every WAL numbered >= the manifest's log number
+// is replayed in order into the memtable. A torn tail is truncated; a damaged record before the
+// tail fails Open with Corruption naming the file. A batch whose first sequence is not above the
+// largest sequence replayed so far was already replayed (a memtable rewrite copies entries into a
+// new WAL before the old ones are dropped) and is skipped.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "internal/engine/compaction.h"
+#include "internal/engine/db.h"
+#include "internal/engine/env.h"
+#include "internal/engine/version_set.h"
+
+namespace keyva {
+
+class BlockCache;
+class MemTable;
+class TableCache;
+class WalWriter;
+
+// Runs jobs one at a time on a helper thread, in submission order.
+class BackgroundWorker {
+ public:
+  BackgroundWorker();
+  ~BackgroundWorker();
+  std::future<void> Submit(std::function<void()> job);
+
+ private:
+  void Loop();
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::packaged_task<void()>> queue_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+class DBImpl final : public DB {
+ public:
+  DBImpl(const Options& options, std::string dir);
+  ~DBImpl() override;
+
+  Status OpenImpl();
+
+  Status Write(const WriteOptions& options, WriteBatch* batch) override;
+  Status SyncWal() override;
+  Status Get(const ReadOptions& options, std::string_view key, std::string* value,
+             ValueMeta* meta) override;
+  std::unique_ptr<DBIterator> NewIterator(const ReadOptions& options) override;
+  const Snapshot* GetSnapshot() override;
+  void ReleaseSnapshot(const Snapshot* snapshot) override;
+  Status Flush() override;
+  Status CompactRange(const std::string* begin, const std::string* end) override;
+  void PollBackgroundWork() override;
+  Status WaitForBackgroundWork() override;
+  DBStats GetStats() override;
+  Status VerifyIntegrity() override;
+  Status Close() override;
+
+ private:
+  struct MemGeneration {
+    std::shared_ptr<MemTable> mem;
+    std::vector<uint64_t> wals;  // WAL files holding its entries
+  };
+  // A flush or compaction running (or done, not yet installed) on the helper thread.
+  struct Job {
+    enum class Kind { kFlush, kCompaction } kind = Kind::kFlush;
+    std::future<void> done;
+    // Inputs.
+    std::shared_ptr<MemTable> mem;           // flush
+    std::unique_ptr<CompactionPlan> plan;    // compaction
+    std::vector<uint64_t> numbers;           // file numbers the outputs may use
+    std::vector<SequenceNumber> snapshots;
+    int64_t now_us = 0;
+    // Outputs (written by the helper, read by the owner after done).
+    Status status;
+    std::vector<FileMeta> outputs;
+    uint64_t bytes_written = 0;
+  };
+
+  void Log(const std::string& line);
+  Status NewWal(uint64_t* number, std::unique_ptr<WalWriter>* writer);
+  Status ReplayWal(uint64_t number, SequenceNumber* max_sequence);
+  Status MakeRoomForWrite();
+  Status RewriteMemtable();
+  Status FreezeMemtable();
+  // Starts the next flush (first) or compaction when the helper is free.
+  void MaybeScheduleWork();
+  void StartJob(std::unique_ptr<Job> job);
+  void StartCompaction(std::unique_ptr<CompactionPlan> plan);
+  Status RunCompactionJob(Job* job);
+  // Waits for the running job (if any) and installs it.
+  Status WaitForJob();
+  Status InstallJob(Job* job);
+  Status InstallFlush(Job* job);
+  Status InstallCompaction(Job* job);
+  void DeleteObsoleteFiles();
+  std::vector<SequenceNumber> LiveSnapshots() const;
+  void SetBackgroundError(const Status& s);
+  // Writes the entries of iter that pass retention into SSTs numbered from job->numbers, cutting a
+  // new file near target_file_size when split (never between versions of one user key). Runs on
+  // the helper thread; fills job->outputs and job->bytes_written.
+  Status WriteTables(Iterator* iter, Job* job, bool bottommost, bool split);
+
+  class SnapshotImpl;
+  class Iter;
+
+  const Options options_;
+  Env* const env_;
+  const std::string dir_;
+  std::unique_ptr<FileLock> lock_;
+  std::unique_ptr<BlockCache> block_cache_;
+  std::unique_ptr<TableCache> table_cache_;
+  std::unique_ptr<VersionSet> versions_;
+
+  std::shared_ptr<MemTable> mem_;
+  std::vector<uint64_t> mem_wals_;
+  std::unique_ptr<WalWriter> wal_;
+  uint64_t wal_number_ = 0;
+  bool wal_dirty_ = false;  // appended since the last sync
+  std::deque<MemGeneration> frozen_;
+
+  std::list<SnapshotImpl*> snapshots_;
+  std::set<uint64_t> pending_outputs_;
+  std::unique_ptr<BackgroundWorker> worker_;
+  std::unique_ptr<Job> job_;  // at most one at a time
+  CompactionPicker picker_;
+  Status bg_error_;
+  bool closed_ = false;
+
+  DBStats stats_;
+};
+
+}  // namespace keyva

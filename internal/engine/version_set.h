@@ -1,0 +1,89 @@
+// Versions and the MANIFEST.
+//
+// A Version is an immutable set of live SSTs per level. L0 files may overlap and are kept newest
+// first (by file number, which grows with every flush); files of L1 and deeper are sorted by key and
+// disjoint. Readers and iterators hold a shared_ptr<const Version>, so the files they read stay
+// alive (and on disk) while they use them, even after a compaction replaced the version.
+//
+// VersionSet owns the current Version and the MANIFEST: an append-only log of VersionEdits in WAL
+// record framing (wal_writer.h). Every change is appended and fsynced BEFORE it takes effect, so
+// after a crash the manifest describes exactly the files that were installed. At open the whole
+// state is written into a fresh MANIFEST and CURRENT is switched to it by atomic rename.
+//
+// Thread safety: owned by the DB's owner thread; not thread-safe.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "internal/engine/dbformat.h"
+#include "internal/engine/env.h"
+#include "internal/engine/version_edit.h"
+
+namespace keyva {
+
+class WalWriter;
+
+struct Version {
+  std::array<std::vector<std::shared_ptr<const FileMeta>>, config::kNumLevels> files;
+
+  uint64_t LevelBytes(int level) const;
+  int NumFiles(int level) const { return static_cast<int>(files[level].size()); }
+  // For level >= 1: index of the first file whose largest key >= internal_key (files.size() if none).
+  size_t FindFile(int level, std::string_view internal_key) const;
+  // Checks that levels 1+ are sorted and disjoint and every file's smallest <= largest.
+  Status CheckInvariants() const;
+};
+
+class VersionSet {
+ public:
+  VersionSet(Env* env, std::string dir);
+  ~VersionSet();
+
+  // Reads CURRENT and replays the MANIFEST it names. NotFound when CURRENT does not exist.
+  Status Recover();
+  // Starts a new, empty database state (no MANIFEST yet; call WriteNewManifest next).
+  void InitializeEmpty();
+  // Writes the whole current state as the first record of a new MANIFEST, syncs it, points
+  // CURRENT at it. Later LogAndApply calls append to it.
+  Status WriteNewManifest();
+
+  // Appends edit (with the current counters) to the MANIFEST, syncs, then installs the new Version.
+  // On error nothing is installed and the MANIFEST must be considered broken (sticky error).
+  Status LogAndApply(VersionEdit* edit);
+
+  std::shared_ptr<const Version> current() const { return current_; }
+  uint64_t NewFileNumber() { return next_file_number_++; }
+  // Ensures future file numbers are above number (recovery saw it in use).
+  void MarkFileNumberUsed(uint64_t number) {
+    if (next_file_number_ <= number) next_file_number_ = number + 1;
+  }
+  uint64_t log_number() const { return log_number_; }
+  uint64_t manifest_number() const { return manifest_number_; }
+  SequenceNumber last_sequence() const { return last_sequence_; }
+  void SetLastSequence(SequenceNumber s) { last_sequence_ = s; }
+
+  // Adds the numbers of every SST referenced by any Version still alive (current or held by a
+  // reader) to live.
+  void AddLiveFiles(std::set<uint64_t>* live);
+
+ private:
+  Status Apply(const VersionEdit& edit, const Version& base, std::shared_ptr<Version>* out) const;
+  void Install(std::shared_ptr<Version> v);
+
+  Env* env_;
+  std::string dir_;
+  std::shared_ptr<const Version> current_;
+  std::vector<std::weak_ptr<const Version>> versions_;  // every Version ever installed, pruned
+  uint64_t next_file_number_ = 2;
+  uint64_t log_number_ = 0;
+  uint64_t manifest_number_ = 0;
+  SequenceNumber last_sequence_ = 0;
+  std::unique_ptr<WalWriter> manifest_;
+};
+
+}  // namespace keyva

@@ -1,0 +1,198 @@
+// Tests for BlockCache (block_cache.h): byte bound, LRU order, hit/miss counts, EraseFile, and
+// blocks that stay valid after eviction.
+#include "internal/engine/block_cache.h"
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "internal/engine/block_builder.h"
+#include "internal/engine/dbformat.h"
+
+namespace keyva {
+namespace {
+
+uint64_t SeedForTest(const char* test) {
+  const char* env = std::getenv("KEYVA_TEST_SEED");
+  uint64_t seed = env != nullptr ? std::strtoull(env, nullptr, 10) : std::random_device{}();
+  std::printf("%s: seed %llu (replay with KEYVA_TEST_SEED)\n", test,
+              static_cast<unsigned long long>(seed));
+  return seed;
+}
+
+// A block with one entry whose value tells which (file, offset) it was made for. The helpers use
+// no Catch assertions, so threads may call them.
+std::shared_ptr<const Block> MakeBlock(uint64_t file, uint64_t offset, size_t value_size = 16) {
+  BlockBuilder builder(16);
+  std::string value = std::to_string(file) + ":" + std::to_string(offset);
+  value.resize(std::max(value.size(), value_size), '.');
+  builder.Add(MakeInternalKey("k", 1, ValueType::kValue), value);
+  std::shared_ptr<const Block> block;
+  if (!Block::Create(std::string(builder.Finish()), &block).ok()) std::abort();
+  return block;
+}
+
+std::string Tag(const std::shared_ptr<const Block>& block) {
+  auto it = NewBlockIterator(block);
+  it->SeekToFirst();
+  if (!it->Valid()) return "<invalid>";
+  std::string v(it->value());
+  return v.substr(0, v.find('.'));
+}
+
+}  // namespace
+
+TEST_CASE("block cache: usage stays within capacity while inserting many", "[block_cache]") {
+  std::mt19937_64 rng(SeedForTest("block cache usage"));
+  BlockCache cache(10000);
+  CHECK(cache.Capacity() == 10000);
+  size_t max_usage = 0;
+  for (int i = 0; i < 5000; i++) {
+    const size_t charge = 100 + rng() % 1900;
+    cache.Insert(rng() % 8, rng() % 200, MakeBlock(0, 0), charge);
+    REQUIRE(cache.Usage() <= cache.Capacity());
+    max_usage = std::max(max_usage, cache.Usage());
+  }
+  CHECK(max_usage > cache.Capacity() - 2000);  // it does fill up
+  CHECK(cache.NumEntries() > 0);
+}
+
+TEST_CASE("block cache: LRU eviction order", "[block_cache]") {
+  BlockCache cache(300);
+  cache.Insert(1, 0, MakeBlock(1, 0), 100);
+  cache.Insert(1, 100, MakeBlock(1, 100), 100);
+  cache.Insert(1, 200, MakeBlock(1, 200), 100);
+  CHECK(cache.Usage() == 300);
+  REQUIRE(cache.Lookup(1, 0) != nullptr);  // (1,0) is now the most recent; (1,100) the oldest
+  cache.Insert(1, 300, MakeBlock(1, 300), 100);
+  CHECK(cache.Lookup(1, 100) == nullptr);
+  CHECK(cache.Lookup(1, 0) != nullptr);
+  CHECK(cache.Lookup(1, 200) != nullptr);
+  CHECK(cache.Lookup(1, 300) != nullptr);
+  // Order now (oldest first): (1,0), (1,200), (1,300). A 200-byte insert evicts the two oldest.
+  cache.Insert(2, 0, MakeBlock(2, 0), 200);
+  CHECK(cache.Lookup(1, 0) == nullptr);
+  CHECK(cache.Lookup(1, 200) == nullptr);
+  CHECK(cache.Lookup(1, 300) != nullptr);
+  CHECK(cache.Lookup(2, 0) != nullptr);
+  CHECK(cache.Usage() == 300);
+  CHECK(cache.NumEntries() == 2);
+}
+
+TEST_CASE("block cache: hits, misses, replacement and oversized blocks", "[block_cache]") {
+  BlockCache cache(1000);
+  CHECK(cache.Lookup(7, 0) == nullptr);
+  CHECK(cache.Misses() == 1);
+  CHECK(cache.Hits() == 0);
+  cache.Insert(7, 0, MakeBlock(7, 0), 100);
+  auto got = cache.Lookup(7, 0);
+  REQUIRE(got != nullptr);
+  CHECK(Tag(got) == "7:0");
+  CHECK(cache.Lookup(7, 0) != nullptr);
+  CHECK(cache.Lookup(7, 1) == nullptr);  // another offset of the same file
+  CHECK(cache.Lookup(8, 0) == nullptr);  // the same offset of another file
+  CHECK(cache.Hits() == 2);
+  CHECK(cache.Misses() == 3);
+
+  // Re-inserting a key replaces the entry and its charge.
+  cache.Insert(7, 0, MakeBlock(7, 1000), 300);
+  CHECK(cache.Usage() == 300);
+  CHECK(cache.NumEntries() == 1);
+  CHECK(Tag(cache.Lookup(7, 0)) == "7:1000");
+
+  // A block larger than the whole cache is not cached (and does not flush the others).
+  cache.Insert(9, 0, MakeBlock(9, 0), 1001);
+  CHECK(cache.Lookup(9, 0) == nullptr);
+  CHECK(cache.Lookup(7, 0) != nullptr);
+  CHECK(cache.Usage() == 300);
+
+  BlockCache none(0);
+  none.Insert(1, 0, MakeBlock(1, 0), 1);
+  CHECK(none.Lookup(1, 0) == nullptr);
+  CHECK(none.Usage() == 0);
+}
+
+TEST_CASE("block cache: EraseFile drops exactly that file's blocks", "[block_cache]") {
+  BlockCache cache(1 << 20);
+  for (uint64_t file : {1ull, 2ull, 3ull, ~0ull}) {
+    for (uint64_t offset = 0; offset < 50; offset++) {
+      cache.Insert(file, offset * 4096, MakeBlock(file, offset * 4096), 10 + file % 7);
+    }
+  }
+  const size_t before = cache.Usage();
+  cache.EraseFile(2);
+  CHECK(cache.Usage() == before - 50 * (10 + 2));
+  CHECK(cache.NumEntries() == 150);
+  for (uint64_t offset = 0; offset < 50; offset++) {
+    CHECK(cache.Lookup(2, offset * 4096) == nullptr);
+    CHECK(cache.Lookup(1, offset * 4096) != nullptr);
+    CHECK(cache.Lookup(3, offset * 4096) != nullptr);
+  }
+  cache.EraseFile(~0ull);
+  CHECK(cache.NumEntries() == 100);
+  cache.EraseFile(12345);  // no such file: nothing happens
+  CHECK(cache.NumEntries() == 100);
+  cache.EraseFile(1);
+  cache.EraseFile(3);
+  CHECK(cache.NumEntries() == 0);
+  CHECK(cache.Usage() == 0);
+}
+
+TEST_CASE("block cache: blocks still referenced stay valid after eviction", "[block_cache]") {
+  BlockCache cache(1000);
+  std::vector<std::shared_ptr<const Block>> held;
+  for (uint64_t i = 0; i < 100; i++) {
+    cache.Insert(1, i, MakeBlock(1, i, 500), 400);
+    held.push_back(cache.Lookup(1, i));
+    REQUIRE(held.back() != nullptr);
+  }
+  CHECK(cache.NumEntries() == 2);
+  cache.EraseFile(1);
+  CHECK(cache.NumEntries() == 0);
+  // Every block handed out earlier can still be read (ASan would catch a use after free).
+  for (uint64_t i = 0; i < 100; i++) CHECK(Tag(held[i]) == "1:" + std::to_string(i));
+}
+
+TEST_CASE("block cache: concurrent use keeps its invariants", "[block_cache]") {
+  BlockCache cache(20000);
+  std::atomic<int> wrong_blocks{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; t++) {
+    threads.emplace_back([&cache, &wrong_blocks, t] {
+      std::mt19937_64 rng(t);
+      for (int i = 0; i < 3000; i++) {
+        const uint64_t file = rng() % 5, offset = rng() % 100;
+        switch (rng() % 4) {
+          case 0:
+          case 1:
+            if (auto b = cache.Lookup(file, offset); b != nullptr) {
+              if (Tag(b) != std::to_string(file) + ":" + std::to_string(offset)) wrong_blocks++;
+            }
+            break;
+          case 2:
+            cache.Insert(file, offset, MakeBlock(file, offset), 100 + rng() % 900);
+            break;
+          default:
+            if (rng() % 50 == 0) cache.EraseFile(file);
+            break;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(wrong_blocks == 0);
+  CHECK(cache.Usage() <= cache.Capacity());
+  CHECK(cache.Hits() + cache.Misses() > 0);
+  size_t total = 0;
+  for (uint64_t file = 0; file < 5; file++) {
+    for (uint64_t offset = 0; offset < 100; offset++)
+      total += cache.Lookup(file, offset) != nullptr;
+  }
+  CHECK(total == cache.NumEntries());
+}
+
+}  // namespace keyva
