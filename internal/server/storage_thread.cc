@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <exception>
 
 namespace keyva::server {
@@ -88,6 +89,8 @@ void StorageThread::RunBatch(std::vector<StorageJob>* batch) {
     NoteFailure(w);
     spdlog::error("a write failed: {}", w.ToString());
   }
+  counters_.batches.fetch_add(1, std::memory_order_relaxed);
+  counters_.jobs.fetch_add(batch->size(), std::memory_order_relaxed);
   Status sync;
   if (any_wrote && settings_.sync == SyncMode::kAlways) {
     sync = db_->SyncWal();
@@ -95,8 +98,8 @@ void StorageThread::RunBatch(std::vector<StorageJob>* batch) {
     if (!sync.ok()) {
       counters_.failed_syncs.fetch_add(1, std::memory_order_relaxed);
       NoteFailure(sync);
-      spdlog::error("WAL sync failed; {} writes not acknowledged: {}", batch->size(),
-                    sync.ToString());
+      spdlog::error("WAL sync failed; {} writes not acknowledged: {}",
+                    std::count(wrote.begin(), wrote.end(), true), sync.ToString());
     }
   }
   for (size_t i = 0; i < batch->size(); i++) {
@@ -107,8 +110,6 @@ void StorageThread::RunBatch(std::vector<StorageJob>* batch) {
       spdlog::error("completing a request failed: {}", e.what());
     }
   }
-  counters_.batches.fetch_add(1, std::memory_order_relaxed);
-  counters_.jobs.fetch_add(batch->size(), std::memory_order_relaxed);
 }
 
 }  // namespace keyva::server
