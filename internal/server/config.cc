@@ -329,10 +329,11 @@ std::string UsageText() {
       "Sizes take a unit (4096, 64KiB, 16MiB, 1GiB; KB/MB/GB are powers of 1000);\n"
       "durations take ms, s or m (a bare number is seconds).\n\n";
   for (const FlagSpec& f : Flags()) {
-    std::string head = "  --" + std::string(f.name);
-    if (!f.is_bool) head += "=" + std::string(f.value_name);
-    out += head + "\n      " + f.help + "\n      env " + EnvName(f.name) +
-           ", default: " + f.default_text + "\n";
+    out.append("  --").append(f.name);
+    if (!f.is_bool) out.append("=").append(f.value_name);
+    out.append("\n      ").append(f.help);
+    out.append("\n      env ").append(EnvName(f.name));
+    out.append(", default: ").append(f.default_text).append("\n");
   }
   out += "  --help\n      print this text and exit\n";
   return out;
