@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets everything up and runs every test: installs packages, builds (warnings are errors), runs the
-# whole CTest suite, then the engine and server tests again under AddressSanitizer + UBSan.
+# Sets everything up and runs every test: installs packages (Chromium too, and the browser tests'
+# npm packages), builds (warnings are errors), runs the whole CTest suite (the browser tests
+# included), then the engine and server tests again under AddressSanitizer + UBSan.
 # Long campaigns read KEYVA_TEST_SCALE (default 1; raise it for longer runs by hand).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -355,6 +355,7 @@ async function loadList({ more = false, keepCount = false } = {}) {
   const limit = keepCount ? Math.min(Math.max(list.entries.length, PAGE_SIZE), MAX_LIST_LIMIT) : PAGE_SIZE;
   params.set('limit', String(limit));
   list.loading = true;
+  $('key-list').setAttribute('aria-busy', 'true');
   $('load-more').disabled = true;
   if (!more) setListMessage(list.entries.length ? '' : 'Loading…');
   try {
@@ -376,6 +377,7 @@ async function loadList({ more = false, keepCount = false } = {}) {
   } finally {
     if (generation === list.generation) {
       list.loading = false;
+      $('key-list').setAttribute('aria-busy', 'false');
       $('load-more').disabled = false;
     }
   }
