@@ -1261,6 +1261,36 @@ function renderStats(s) {
   }
   $('stats-cards').replaceChildren(...cards);
 
+  // The HTTP side, when the server reports it ({"engine": ..., "server": ...}).
+  const server = s.server && typeof s.server === 'object' ? s.server : null;
+  $('server-section').hidden = server === null;
+  if (server) {
+    const byStatus = server.requests_by_status && typeof server.requests_by_status === 'object'
+      ? server.requests_by_status : {};
+    let clientErrors = 0;
+    let serverErrors = 0;
+    for (const [status, n] of Object.entries(byStatus)) {
+      if (status.startsWith('4')) clientErrors += Number(n) || 0;
+      if (status.startsWith('5')) serverErrors += Number(n) || 0;
+    }
+    const depth = Number(server.queue_depth || 0);
+    const capacity = Number(server.queue_capacity || 0);
+    const syncs = Number(server.wal_syncs || 0);
+    const jobs = Number(server.storage_jobs || 0);
+    const batches = Number(server.storage_batches || 0);
+    $('server-cards').replaceChildren(
+      card('Requests', formatCount(server.requests ?? 0),
+        `${formatCount(clientErrors)} client errors · ${formatCount(serverErrors)} server errors`),
+      card('Connections', formatCount(server.connections_open ?? 0),
+        `open now · ${formatCount(server.connections_accepted ?? 0)} accepted in all`),
+      card('Request queue', `${formatCount(depth)} / ${formatCount(capacity)}`,
+        `${formatCount(server.queue_rejected ?? 0)} turned away (503)`,
+        { meter: capacity ? depth / capacity : 0 }),
+      card('Group commits', formatCount(syncs),
+        `${batches ? (jobs / batches).toFixed(1) : '—'} requests per batch · ${formatCount(server.wal_sync_failures ?? 0)} failed syncs`,
+        { bad: Number(server.wal_sync_failures || 0) > 0 }));
+  }
+
   const maxBytes = Math.max(1, ...levels.map((l) => Number(pick(l, 'bytes', 'size') || 0)));
   const rows = levels.map((l, i) => {
     const bytes = Number(pick(l, 'bytes', 'size') || 0);
