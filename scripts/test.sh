@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Sets everything up and runs every test: installs packages, builds (warnings are errors), runs the
-# whole CTest suite, then runs it again under AddressSanitizer + UBSan and the threaded parts under
-# ThreadSanitizer. Long campaigns read KEYVA_TEST_SCALE (default 1; raise it for longer runs by
+# Sets everything up and runs every test: installs packages (Chromium too, and the browser tests'
+# npm packages), builds (warnings are errors), runs the whole CTest suite (browser tests included),
+# then runs it again under AddressSanitizer + UBSan and the threaded parts under ThreadSanitizer. Long campaigns read KEYVA_TEST_SCALE (default 1; raise it for longer runs by
 # hand); the sanitizer passes run them at KEYVA_SANITIZER_SCALE (default 0.1) since the
 # instrumented code is several times slower. KEYVA_SKIP_SANITIZERS=1 skips those passes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --browser
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 
 jobs=$(nproc)
 KEYVA_BUILD_DIR=build scripts/build.sh -DKEYVA_WERROR=ON

@@ -50,8 +50,7 @@ std::string_view Router::RouteLabel(std::string_view target) {
   if (path == "/healthz") return "/healthz";
   if (path == "/metrics") return "/metrics";
   if (path == "/api/stats") return "/api/stats";
-  WebAsset asset;
-  if (FindWebAsset(path, &asset)) return "/web";
+  if (FindWebAsset(path) != nullptr) return "/web";
   return "other";
 }
 
@@ -95,8 +94,7 @@ std::optional<Response> Router::Resolve(const Request& req, Target* t) const {
     t->route = Route::kStats;
     allow = "GET, HEAD";
   } else {
-    WebAsset asset;
-    if (!FindWebAsset(path, &asset)) {
+    if (FindWebAsset(path) == nullptr) {
       return MakeErrorResponse(http::status::not_found,
                                "no such route: " + std::string(path.substr(0, 200)));
     }
@@ -334,16 +332,15 @@ void Router::HandleStats(Responder respond) {
 }
 
 void Router::HandleWeb(const Target& t, Responder respond) {
-  WebAsset asset;
-  FindWebAsset(t.path, &asset);
+  const WebAsset* asset = FindWebAsset(t.path);
   Response res{http::status::ok, 11};
-  res.set(http::field::content_type, asset.content_type);
+  res.set(http::field::content_type, asset->content_type);
   res.set(http::field::cache_control, "no-cache");
   res.set("Content-Security-Policy",
           "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
           "object-src 'none'; frame-src 'self' blob:; base-uri 'none'; frame-ancestors 'self'");
   res.set("Referrer-Policy", "no-referrer");
-  res.body() = std::string(asset.body);
+  res.body() = std::string(asset->body);
   res.prepare_payload();
   respond(std::move(res));
 }

@@ -1,10 +1,10 @@
-// The web page's files (web/), embedded into keyvad at build time.
+// The web page's files (web/), embedded into the binary at build time.
 //
-// embed_web.cmake turns every file under web/ into a byte array; FindWebAsset serves them by
-// path, "/" meaning "/index.html". Until web/index.html exists, "/" serves a minimal placeholder
-// page that points at the API.
+// cmake/embed_web.cmake turns every file in web/ into a generated C++ source that defines the
+// table behind FindWebAsset; the library target is keyva_web_assets. The bodies live in static
+// storage for the whole run of the program, so the returned pointers and views never dangle.
 //
-// Thread-safety: immutable data; call from any thread.
+// Thread-safety: the table is immutable; FindWebAsset may be called from any thread.
 #pragma once
 
 #include <string_view>
@@ -12,11 +12,12 @@
 namespace keyva::server {
 
 struct WebAsset {
-  std::string_view content_type;
-  std::string_view body;
+  std::string_view body;          // the file's bytes, exactly as in web/
+  std::string_view content_type;  // e.g. "text/html; charset=utf-8", from the file's extension
 };
 
-// The asset at path, or false when there is none.
-bool FindWebAsset(std::string_view path, WebAsset* asset);
+// Returns the asset served at path ("/index.html", "/app.js", ...; "/" is index.html), or nullptr
+// when there is none. path is the URL path without a query string; it is matched exactly.
+const WebAsset* FindWebAsset(std::string_view path);
 
 }  // namespace keyva::server
