@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs every Debian package keyva needs to build, test and run. Idempotent: safe to run again.
-# Usage: scripts/install-deps.sh [--browser]   (--browser adds Chromium + Node for the web-page tests)
+# Usage: scripts/install-deps.sh [--browser] [--bench]
+#   --browser adds Chromium + Node for the web-page tests;
+#   --bench adds the peer engines, wrk and gnuplot for bench/run.sh.
 set -euo pipefail
 
 want_browser=0
+want_bench=0
 for arg in "$@"; do
   case "$arg" in
     --browser) want_browser=1 ;;
+    --bench) want_bench=1 ;;
     *) echo "unknown option: $arg" >&2; exit 2 ;;
   esac
 done
@@ -22,6 +26,9 @@ packages=(
 )
 if [[ $want_browser -eq 1 ]]; then
   packages+=(chromium nodejs npm)
+fi
+if [[ $want_bench -eq 1 ]]; then
+  packages+=(librocksdb-dev libleveldb-dev liblmdb-dev wrk gnuplot-nox)
 fi
 
 missing=()

@@ -6,12 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --browser
 
-KEYVA_BUILD_DIR=build scripts/build.sh -DKEYVA_WERROR=ON
+KEYVA_BUILD_DIR=build scripts/build.sh -DKEYVA_WERROR=ON -DKEYVA_BUILD_BENCH=ON
 ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 1800
 
 if [[ ${KEYVA_SKIP_SANITIZERS:-0} != 1 ]]; then
-  KEYVA_BUILD_DIR=build-asan scripts/build.sh -DKEYVA_WERROR=ON -DKEYVA_SANITIZE=address,undefined \
-    -DCMAKE_BUILD_TYPE=Debug
+  KEYVA_BUILD_DIR=build-asan scripts/build.sh -DKEYVA_WERROR=ON -DKEYVA_BUILD_BENCH=ON \
+    -DKEYVA_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug
   ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan --output-on-failure -j "$(nproc)" \
     --timeout 1800 -L sanitize
 fi
