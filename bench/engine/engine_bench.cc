@@ -363,7 +363,7 @@ int Main(int argc, char** argv) {
       doc["results"].push_back(r);
       if (w.db == DbUse::kLoad) {
         loaded[e] = !r.contains("error");
-        broken[e] = false;
+        broken[e] = r.contains("error");
       }
       if (w.db == DbUse::kSharedConsume) loaded[e] = false;
       if (w.db == DbUse::kFresh && !f.keep_dbs) fs::remove_all(dir, ec);
