@@ -77,7 +77,7 @@ run_http_bench
 
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=""
-if ! git diff --quiet HEAD -- internal bench 2>/dev/null; then dirty=" (with uncommitted changes)"; fi
+if ! git diff --quiet HEAD -- internal bench/engine bench/CMakeLists.txt 2>/dev/null; then dirty=" (with uncommitted changes)"; fi
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
 mkdir -p "$db_dir"
