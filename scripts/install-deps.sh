@@ -25,7 +25,11 @@ packages=(
   libxxhash-dev liblz4-dev libzstd-dev libssl-dev
 )
 if [[ $want_browser -eq 1 ]]; then
-  packages+=(chromium nodejs npm)
+  packages+=(chromium)
+  # Node.js 20 and npm may come from elsewhere (the machine image's nodejs bundles npm and
+  # conflicts with Debian's npm package): only ask Debian for them when they are missing.
+  command -v node >/dev/null || packages+=(nodejs)
+  command -v npm >/dev/null || packages+=(npm)
 fi
 if [[ $want_bench -eq 1 ]]; then
   packages+=(librocksdb-dev libleveldb-dev liblmdb-dev wrk gnuplot-nox)

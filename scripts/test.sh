@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# Sets everything up and runs every test: installs packages, builds (warnings are errors), runs the
-# whole CTest suite, then the engine and server tests again under AddressSanitizer + UBSan.
-# Long campaigns read KEYVA_TEST_SCALE (default 1; raise it for longer runs by hand).
+# Sets everything up and runs every test: installs packages (Chromium too, and the browser tests'
+# npm packages), builds (warnings are errors), runs the whole CTest suite (browser tests included),
+# then runs it again under AddressSanitizer + UBSan and the threaded parts under ThreadSanitizer. Long campaigns read KEYVA_TEST_SCALE (default 1; raise it for longer runs by
+# hand); the sanitizer passes run them at KEYVA_SANITIZER_SCALE (default 0.1) since the
+# instrumented code is several times slower. KEYVA_SKIP_SANITIZERS=1 skips those passes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --browser
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 
+jobs=$(nproc)
 KEYVA_BUILD_DIR=build scripts/build.sh -DKEYVA_WERROR=ON -DKEYVA_BUILD_BENCH=ON
-ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 1800
+ctest --test-dir build --output-on-failure -j "$jobs" --timeout 1800
 
 if [[ ${KEYVA_SKIP_SANITIZERS:-0} != 1 ]]; then
-  KEYVA_BUILD_DIR=build-asan scripts/build.sh -DKEYVA_WERROR=ON -DKEYVA_BUILD_BENCH=ON \
-    -DKEYVA_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug
-  ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan --output-on-failure -j "$(nproc)" \
-    --timeout 1800 -L sanitize
+  export KEYVA_TEST_SCALE=${KEYVA_SANITIZER_SCALE:-0.1}
+  KEYVA_BUILD_DIR=build-asan scripts/build.sh -DKEYVA_WERROR=ON -DKEYVA_SANITIZE=address,undefined
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 1800 -LE browser
+
+  KEYVA_BUILD_DIR=build-tsan scripts/build.sh -DKEYVA_WERROR=ON -DKEYVA_SANITIZE=thread
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    ctest --test-dir build-tsan --output-on-failure -j "$jobs" --timeout 1800 -L 'threads|integration'
 fi

@@ -47,10 +47,21 @@ uint64_t MaxBytesForLevel(int level) {
   return bytes;
 }
 
+uint64_t LevelTarget(const Version& v, int level) {
+  int last = 0;
+  for (int l = 1; l < config::kNumLevels; l++) {
+    if (v.NumFiles(l) > 0) last = l;
+  }
+  if (level >= last) return MaxBytesForLevel(level);
+  uint64_t target = v.LevelBytes(last);
+  for (int l = last; l > level; l--) target /= config::kLevelSizeMultiplier;
+  return std::max<uint64_t>(target, config::kL1MaxBytes);
+}
+
 double CompactionPicker::MaxScore(const Version& v) {
   double best = static_cast<double>(v.NumFiles(0)) / config::kL0CompactionTrigger;
   for (int level = 1; level < config::kNumLevels - 1; level++) {
-    best = std::max(best, static_cast<double>(v.LevelBytes(level)) / MaxBytesForLevel(level));
+    best = std::max(best, static_cast<double>(v.LevelBytes(level)) / LevelTarget(v, level));
   }
   return best;
 }
@@ -88,7 +99,7 @@ std::unique_ptr<CompactionPlan> CompactionPicker::Pick(const Version& v) {
     best_level = 0;
   }
   for (int level = 1; level < config::kNumLevels - 1; level++) {
-    double score = static_cast<double>(v.LevelBytes(level)) / MaxBytesForLevel(level);
+    double score = static_cast<double>(v.LevelBytes(level)) / LevelTarget(v, level);
     if (score >= best) {
       best = score;
       best_level = level;

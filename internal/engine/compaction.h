@@ -7,8 +7,14 @@
 // When level n+1 has no overlapping file and level n contributes one file, the file is simply moved
 // (a MANIFEST edit, no I/O).
 //
-// Scores: L0 = files / kL0CompactionTrigger; level n >= 1 = bytes / MaxBytesForLevel(n). The
+// Scores: L0 = files / kL0CompactionTrigger; level n >= 1 = bytes / LevelTarget(v, n). The
 // highest score >= 1 is compacted first.
+//
+// Level targets are dynamic (like RocksDB's level_compaction_dynamic_level_bytes): the deepest
+// non-empty level keeps its static target MaxBytesForLevel, and each level above it targets a tenth
+// of the level below, never less than kL1MaxBytes. With static targets, 232 MB of live data spread
+// as L1 10 MB + L2 100 MB + L3 122 MB could hold 110 MB of stale versions (1.47x the live data);
+// tying the upper levels to the actual bottom keeps them near a tenth of it (~1.1x).
 #pragma once
 
 #include <array>
@@ -32,7 +38,10 @@ struct CompactionPlan {
   uint64_t InputBytes() const;
 };
 
+// The static target of a level: kL1MaxBytes x kLevelSizeMultiplier^(level - 1).
 uint64_t MaxBytesForLevel(int level);
+// The target of level (>= 1) in v (see the file comment).
+uint64_t LevelTarget(const Version& v, int level);
 
 class CompactionPicker {
  public:

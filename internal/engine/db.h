@@ -72,6 +72,7 @@ struct DBStats {
   uint64_t flush_bytes_written = 0;
   uint64_t memtable_compactions = 0;  // memtables rewritten in memory instead of flushed
   uint64_t compactions = 0;
+  int compactions_running = 0;  // 0 or 1: a compaction is on the helper thread right now
   uint64_t compaction_bytes_read = 0;
   uint64_t compaction_bytes_written = 0;
   uint64_t user_bytes_written = 0;  // payload bytes of acknowledged writes (WAL record bytes)

@@ -144,6 +144,15 @@ Status DBImpl::OpenImpl() {
     }
   }
 
+  // Every WAL the MANIFEST registered at or above its log number must be there: a missing one
+  // means acknowledged writes are gone (or that the MANIFEST lost an edit).
+  for (uint64_t w : versions_->live_wals()) {
+    std::string name = WalFileName(dir_, w);
+    if (!env_->FileExists(name)) {
+      return Status::Corruption(name + ": named by the MANIFEST but missing");
+    }
+  }
+
   std::vector<std::string> children;
   s = env_->GetChildren(dir_, &children);
   if (!s.ok()) return s;
@@ -163,12 +172,14 @@ Status DBImpl::OpenImpl() {
     s = ReplayWal(number, &max_sequence);
     if (!s.ok()) return s;
     mem_wals_.push_back(number);
+    versions_->RegisterWal(number);
   }
   if (max_sequence > versions_->last_sequence()) versions_->SetLastSequence(max_sequence);
 
   s = NewWal(&wal_number_, &wal_);
   if (!s.ok()) return s;
   mem_wals_.push_back(wal_number_);
+  versions_->RegisterWal(wal_number_);
   s = versions_->WriteNewManifest();
   if (!s.ok()) return s;
   if (options_.background_work) worker_ = std::make_unique<BackgroundWorker>();
@@ -404,6 +415,7 @@ Status DBImpl::RewriteMemtable() {
   if (s.ok()) {
     VersionEdit edit;
     edit.log_number = number;
+    edit.new_wals.push_back(number);
     s = versions_->LogAndApply(&edit);
   }
   if (!s.ok()) {
@@ -429,6 +441,11 @@ Status DBImpl::FreezeMemtable() {
   uint64_t number;
   std::unique_ptr<WalWriter> writer;
   Status s = NewWal(&number, &writer);
+  if (s.ok()) {
+    VersionEdit edit;  // register it before it holds any write
+    edit.new_wals.push_back(number);
+    s = versions_->LogAndApply(&edit);
+  }
   if (!s.ok()) {
     SetBackgroundError(s);
     return s;
@@ -947,6 +964,7 @@ DBStats DBImpl::GetStats() {
   s.cache_hits = block_cache_->Hits();
   s.cache_misses = block_cache_->Misses();
   s.background_error = bg_error_.ok() ? "" : bg_error_.ToString();
+  s.compactions_running = job_ && job_->kind == Job::Kind::kCompaction ? 1 : 0;
   return s;
 }
 

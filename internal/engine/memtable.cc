@@ -48,7 +48,7 @@ inline DecodedEntry DecodeEntry(const char* entry) {
 // Writes varint32(len) + data at dst and returns the byte after it.
 inline char* EncodeLengthPrefixed(char* dst, std::string_view data) {
   dst = EncodeVarint64(dst, data.size());
-  std::memcpy(dst, data.data(), data.size());
+  if (!data.empty()) std::memcpy(dst, data.data(), data.size());  // data() may be null when empty
   return dst + data.size();
 }
 
@@ -65,7 +65,7 @@ class LookupKey {
     }
     start_ = dst;
     dst = EncodeVarint64(dst, ikey_len);
-    std::memcpy(dst, user_key.data(), user_key.size());
+    if (!user_key.empty()) std::memcpy(dst, user_key.data(), user_key.size());
     EncodeFixed64(dst + user_key.size(), PackSequenceAndType(snapshot, kValueTypeForSeek));
   }
   const char* entry() const { return start_; }
@@ -117,7 +117,7 @@ void MemTable::Add(SequenceNumber seq, ValueType type, std::string_view user_key
       VarintLength(ikey_len) + ikey_len + VarintLength(value.size()) + value.size();
   char* entry = arena_.Allocate(encoded_len);
   char* p = EncodeVarint64(entry, ikey_len);
-  std::memcpy(p, user_key.data(), user_key.size());
+  if (!user_key.empty()) std::memcpy(p, user_key.data(), user_key.size());
   p += user_key.size();
   EncodeFixed64(p, PackSequenceAndType(seq, type));
   p += 8;

@@ -1,6 +1,6 @@
 // The SST file format's fixed pieces: block handles, the block trailer, the footer, and ReadBlock.
 //
-// An SST file is (docs/formats_sst.md has every byte):
+// An SST file is (docs/formats.md, SST has every byte):
 //   data block 1 | trailer ... data block N | trailer | [filter block | trailer] |
 //   index block | trailer | footer (kFooterLength bytes)
 // Every block is followed by a kBlockTrailerSize-byte trailer: 1 byte CompressionType, then

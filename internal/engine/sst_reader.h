@@ -6,7 +6,7 @@
 // else from the file (checksum-verified, decompressed, parsed) and then, if fill_cache, inserted
 // into the cache under (file_number, block offset).
 //
-// Layout rules a reader enforces besides the checksums (docs/formats_sst.md): the index block ends
+// Layout rules a reader enforces besides the checksums (docs/formats.md, SST): the index block ends
 // exactly where the footer starts, the filter block (when present) ends exactly where the index
 // block starts, and every data block lies before the first of them. A file breaking any rule,
 // or with a damaged block, yields Corruption naming the file; a reader never returns data from a

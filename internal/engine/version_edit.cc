@@ -11,6 +11,7 @@ enum Tag : uint32_t {
   kLastSequence = 3,
   kDeletedFile = 4,
   kNewFile = 5,
+  kNewWal = 6,
 };
 
 bool GetLevel(std::string_view* in, int* level) {
@@ -47,6 +48,10 @@ void VersionEdit::EncodeTo(std::string* dst) const {
     PutVarint64(dst, f.file_size);
     PutLengthPrefixed(dst, f.smallest);
     PutLengthPrefixed(dst, f.largest);
+  }
+  for (uint64_t w : new_wals) {
+    PutVarint32(dst, kNewWal);
+    PutVarint64(dst, w);
   }
 }
 
@@ -93,6 +98,10 @@ Status VersionEdit::DecodeFrom(std::string_view in) {
         new_files.emplace_back(level, std::move(f));
         break;
       }
+      case kNewWal:
+        if (!GetVarint64(&in, &v)) return Status::Corruption("version edit: bad WAL number");
+        new_wals.push_back(v);
+        break;
       default:
         return Status::Corruption("version edit: unknown tag " + std::to_string(tag));
     }

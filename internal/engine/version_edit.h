@@ -8,6 +8,8 @@
 //   4 deleted file      varint32 level, varint64 file number
 //   5 new file          varint32 level, varint64 number, varint64 size,
 //                       length-prefixed smallest internal key, length-prefixed largest internal key
+//   6 new WAL           varint64 number: a WAL that exists and holds (or will hold) writes; while
+//                       its number is >= the log number, recovery requires the file
 // Unknown tags are Corruption (a newer format must bump the manifest format explicitly).
 #pragma once
 
@@ -38,6 +40,7 @@ class VersionEdit {
   std::optional<SequenceNumber> last_sequence;
   std::set<std::pair<int, uint64_t>> deleted_files;  // (level, number)
   std::vector<std::pair<int, FileMeta>> new_files;   // (level, file)
+  std::vector<uint64_t> new_wals;
 
   void AddFile(int level, FileMeta f) { new_files.emplace_back(level, std::move(f)); }
   void RemoveFile(int level, uint64_t number) { deleted_files.emplace(level, number); }

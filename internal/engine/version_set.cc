@@ -96,6 +96,11 @@ Status VersionSet::Apply(const VersionEdit& edit, const Version& base,
   return Status::OK();
 }
 
+void VersionSet::TrackWals(const VersionEdit& edit) {
+  live_wals_.insert(edit.new_wals.begin(), edit.new_wals.end());
+  live_wals_.erase(live_wals_.begin(), live_wals_.lower_bound(log_number_));
+}
+
 void VersionSet::Install(std::shared_ptr<Version> v) {
   current_ = v;
   versions_.erase(std::remove_if(versions_.begin(), versions_.end(),
@@ -151,6 +156,7 @@ Status VersionSet::Recover() {
       last_sequence_ = *edit.last_sequence;
       have_last = true;
     }
+    TrackWals(edit);
   }
   if (!reader.status().ok()) return reader.status();
   if (!have_log || !have_next || !have_last) {
@@ -166,12 +172,15 @@ Status VersionSet::Recover() {
   return Status::OK();
 }
 
+void VersionSet::RegisterWal(uint64_t number) { live_wals_.insert(number); }
+
 Status VersionSet::WriteNewManifest() {
   uint64_t number = NewFileNumber();
   VersionEdit snapshot;
   snapshot.log_number = log_number_;
   snapshot.next_file_number = next_file_number_;
   snapshot.last_sequence = last_sequence_;
+  snapshot.new_wals.assign(live_wals_.begin(), live_wals_.end());
   for (int level = 0; level < config::kNumLevels; level++) {
     for (const auto& f : current_->files[level]) snapshot.AddFile(level, *f);
   }
@@ -214,6 +223,7 @@ Status VersionSet::LogAndApply(VersionEdit* edit) {
   if (s.ok()) s = manifest_->Sync();
   if (!s.ok()) return s;
   if (edit->log_number) log_number_ = *edit->log_number;
+  TrackWals(*edit);
   Install(std::move(v));
   return Status::OK();
 }

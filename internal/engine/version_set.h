@@ -51,6 +51,9 @@ class VersionSet {
   // Writes the whole current state as the first record of a new MANIFEST, syncs it, points
   // CURRENT at it. Later LogAndApply calls append to it.
   Status WriteNewManifest();
+  // Records a WAL in the state written by the next WriteNewManifest (used at open, before the
+  // new MANIFEST exists; afterwards WALs are registered through LogAndApply edits).
+  void RegisterWal(uint64_t number);
 
   // Appends edit (with the current counters) to the MANIFEST, syncs, then installs the new Version.
   // On error nothing is installed and the MANIFEST must be considered broken (sticky error).
@@ -66,6 +69,9 @@ class VersionSet {
   uint64_t manifest_number() const { return manifest_number_; }
   SequenceNumber last_sequence() const { return last_sequence_; }
   void SetLastSequence(SequenceNumber s) { last_sequence_ = s; }
+
+  // WALs the MANIFEST says exist and may hold unflushed writes (numbers >= log_number()).
+  const std::set<uint64_t>& live_wals() const { return live_wals_; }
 
   // Adds the numbers of every SST referenced by any Version still alive (current or held by a
   // reader) to live.
@@ -83,7 +89,10 @@ class VersionSet {
   uint64_t log_number_ = 0;
   uint64_t manifest_number_ = 0;
   SequenceNumber last_sequence_ = 0;
+  std::set<uint64_t> live_wals_;
   std::unique_ptr<WalWriter> manifest_;
+
+  void TrackWals(const VersionEdit& edit);
 };
 
 }  // namespace keyva

@@ -96,37 +96,48 @@ bool WalReader::ReadRecord(std::string* record) {
     done_ = true;
     return false;
   }
-  bool torn;
-  if (Available() < wal::kHeaderSize) {
-    torn = true;  // the file ends inside the header
-  } else {
-    const char* header = buf_.get() + buf_pos_;
-    const uint32_t stored_checksum = DecodeFixed32(header);
-    const uint32_t len = DecodeFixed32(header + 4);
-    char len_bytes[4];
-    std::memcpy(len_bytes, header + 4, 4);
+  if (Available() < wal::kHeaderSize) return TornTail();  // the file ends inside the header
+
+  const char* header = buf_.get() + buf_pos_;
+  const uint32_t stored_checksum = DecodeFixed32(header);
+  const uint32_t len = DecodeFixed32(header + 4);
+  char len_bytes[4];
+  std::memcpy(len_bytes, header + 4, 4);
+  if (DecodeFixed32(header + 8) != wal::HeaderCheck(std::string_view(len_bytes, 4))) {
+    // The length cannot be trusted, so neither can the record's end: this is a torn tail only
+    // when nothing but zeros follows the header (zero-filled or preallocated space, or a final
+    // header that straddled a page boundary and kept only its first part). Non-zero bytes after
+    // it may be acknowledged records, so they make it Corruption.
     Consume(wal::kHeaderSize);
-    bool complete;
-    if (!ReadPayload(len, record, &complete)) {
-      record->clear();
-      return false;
-    }
-    if (complete && Checksum32(std::string_view(len_bytes, 4), *record) == stored_checksum) {
-      valid_bytes_ = offset_;
-      return true;
-    }
-    record->clear();
-    if (!complete) {
-      torn = true;                    // its claimed end is beyond the end of the file
-    } else if (!RestIsZero(&torn)) {  // a checksum mismatch: torn if only zeros (or nothing)
-      return false;                   // follow its claimed end
-    }
-    if (!torn) {
-      return Fail(Status::Corruption(file_name_ + ": corrupt record at offset " +
-                                     std::to_string(start) + ": checksum mismatch (length " +
-                                     std::to_string(len) + ", followed by non-zero data)"));
-    }
+    bool zero;
+    if (!RestIsZero(&zero)) return false;
+    if (zero) return TornTail();
+    return Fail(Status::Corruption(file_name_ + ": corrupt record header at offset " +
+                                   std::to_string(start)));
   }
+  Consume(wal::kHeaderSize);
+  bool complete;
+  if (!ReadPayload(len, record, &complete)) {
+    record->clear();
+    return false;
+  }
+  if (complete && Checksum32(std::string_view(len_bytes, 4), *record) == stored_checksum) {
+    valid_bytes_ = offset_;
+    return true;
+  }
+  record->clear();
+  // A trusted length whose payload runs past the end of the file: a partial final write.
+  if (!complete) return TornTail();
+  // A checksum mismatch: torn if only zeros (or nothing) follow its claimed end.
+  bool zero;
+  if (!RestIsZero(&zero)) return false;
+  if (zero) return TornTail();
+  return Fail(Status::Corruption(file_name_ + ": corrupt record at offset " +
+                                 std::to_string(start) + ": checksum mismatch (length " +
+                                 std::to_string(len) + ", followed by non-zero data)"));
+}
+
+bool WalReader::TornTail() {
   torn_tail_ = true;
   done_ = true;
   return false;

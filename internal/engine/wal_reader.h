@@ -1,23 +1,26 @@
 // WalReader: reads the records of a write-ahead log back, for recovery.
 //
-// Record format: see wal_writer.h and docs/formats.md. The reader returns records in order until
-// the first record that is not intact, then decides what that bad record is:
+// Record format: see wal_writer.h and docs/formats.md, WAL. The reader returns records in order
+// until the first record that is not intact, then decides what that bad record is. The header
+// check (over the length field) is tested first: the length is used only once it has passed.
 //
 // - A torn tail (the normal result of a crash in the middle of an append, or of a file system
 //   that extended the file with zeros): status() stays OK, torn_tail() is true, and valid_bytes()
-//   is where the DB truncates the log. A bad record is a torn tail when nothing that could be a
-//   later record follows it, that is when
-//     * its 8-byte header is cut short by the end of the file, or
-//     * its claimed end (start + 8 + length) is at or beyond the end of the file, or
-//     * every byte from its claimed end to the end of the file is zero. (This includes the case
-//       where every byte from its start on is zero: zero-filled/preallocated space.)
-// - Corruption otherwise (a checksum mismatch with non-zero bytes after the record): status() is
-//   Corruption("<file_name>: corrupt record at offset N: checksum mismatch ..."). Records after
-//   it are not returned: the DB must not silently skip writes in the middle of its history.
-//
-// A bad length field cannot be told from a torn tail when the length it claims runs to or past
-// the end of the file (the format has no separate header checksum); the records after it are then
-// dropped as part of the tail. docs/formats.md discusses this.
+//   is where the DB truncates the log. A bad record is a torn tail when
+//     * its 12-byte header is cut short by the end of the file, or
+//     * its header check fails and every byte from its start to the end of the file is zero
+//       (zero-filled or preallocated space), or
+//     * its header check passes and its payload runs past the end of the file (a partial final
+//       write), or
+//     * its header check passes, its payload checksum fails, and every byte from its end
+//       (start + 12 + length) to the end of the file is zero (there may be none).
+// - Corruption otherwise: a failed header check with any non-zero byte from the record's start
+//   on (even in the last record), or a failed payload checksum with non-zero data after the
+//   record's end. status() is then
+//     Corruption("<file_name>: corrupt record header at offset N"), or
+//     Corruption("<file_name>: corrupt record at offset N: checksum mismatch ...").
+//   Records after it are not returned: the DB must not silently skip writes in the middle of its
+//   history.
 //
 // Memory: the reader learns where the file ends only by reading (no file size is needed). It never
 // allocates for a claimed length up front: a payload buffer grows as bytes actually arrive, so a
@@ -73,6 +76,8 @@ class WalReader {
   bool ReadPayload(uint32_t len, std::string* record, bool* complete);
   // Consumes the rest of the file; *zero is true when every byte of it is zero.
   bool RestIsZero(bool* zero);
+  // Stops at a torn tail; returns false.
+  bool TornTail();
   bool Fail(Status s);
 
   std::unique_ptr<SequentialFile> file_;

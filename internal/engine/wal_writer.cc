@@ -5,6 +5,10 @@
 
 namespace keyva {
 
+uint32_t wal::HeaderCheck(std::string_view length_bytes) {
+  return Checksum32(length_bytes) ^ kHeaderCheckMask;
+}
+
 WalWriter::WalWriter(std::unique_ptr<WritableFile> file) : file_(std::move(file)) {}
 
 WalWriter::~WalWriter() {
@@ -19,8 +23,10 @@ Status WalWriter::AddRecord(std::string_view payload) {
                                    " bytes is larger than the format allows");
   }
   char header[wal::kHeaderSize];
+  const std::string_view length_bytes(header + 4, 4);
   EncodeFixed32(header + 4, static_cast<uint32_t>(payload.size()));
-  EncodeFixed32(header, Checksum32(std::string_view(header + 4, 4), payload));
+  EncodeFixed32(header, Checksum32(length_bytes, payload));
+  EncodeFixed32(header + 8, wal::HeaderCheck(length_bytes));
   Status s = file_->Append(std::string_view(header, sizeof(header)));
   if (s.ok()) s = file_->Append(payload);
   if (s.ok()) s = file_->Flush();

@@ -1,5 +1,6 @@
-// WAL tests: round trips, truncation at every length, every byte flipped, zero-filled tails,
-// corruption in the middle, bounded memory for garbage lengths, sticky writer errors, I/O errors.
+// WAL tests: round trips, truncation at every length, every byte flipped, every length bit flipped,
+// zero-filled tails, corruption in the middle, bounded memory for garbage lengths, sticky writer
+// errors, I/O errors.
 #include <unistd.h>
 
 #include <algorithm>
@@ -85,6 +86,24 @@ ReadResult ReadLog(FaultEnv* env, const std::string& name) {
   return ReadFrom(std::move(file), name);
 }
 
+// The header check as the format defines it, computed here independently of the writer.
+uint32_t ExpectedHeaderCheck(std::string_view length_bytes) {
+  return Checksum32(length_bytes) ^ 0x6b657976u;
+}
+
+// A record header (checksum, length, header check) with a valid header check.
+std::string Header(uint32_t checksum, uint32_t length) {
+  char h[12];
+  EncodeFixed32(h, checksum);
+  EncodeFixed32(h + 4, length);
+  EncodeFixed32(h + 8, ExpectedHeaderCheck(std::string_view(h + 4, 4)));
+  return std::string(h, sizeof(h));
+}
+
+std::string HeaderCorruption(const std::string& name, uint64_t offset) {
+  return name + ": corrupt record header at offset " + std::to_string(offset);
+}
+
 // Offsets at which each record starts, plus the end of the log.
 std::vector<uint64_t> RecordOffsets(const std::vector<std::string>& records) {
   std::vector<uint64_t> offsets = {0};
@@ -122,19 +141,23 @@ TEST_CASE("wal: an empty log has no records and a clean end", "[wal]") {
   CHECK(r.valid_bytes == 0);
 }
 
-TEST_CASE("wal: record layout is checksum, length, payload", "[wal]") {
+TEST_CASE("wal: record layout is checksum, length, header check, payload", "[wal]") {
   FaultEnv env;
   REQUIRE(env.CreateDir("db").ok());
   WriteLog(&env, kLog, {"hello", ""});
   std::string raw;
   REQUIRE(env.ReadRaw(kLog, &raw).ok());
-  REQUIRE(raw.size() == 8 + 5 + 8);
+  REQUIRE(wal::kHeaderSize == 12);
+  REQUIRE(raw.size() == 12 + 5 + 12);
   CHECK(DecodeFixed32(raw.data() + 4) == 5);
   CHECK(DecodeFixed32(raw.data()) == Checksum32(raw.substr(4, 4), "hello"));
-  CHECK(raw.substr(8, 5) == "hello");
-  CHECK(DecodeFixed32(raw.data() + 17) == 0);
-  CHECK(DecodeFixed32(raw.data() + 13) == Checksum32(std::string(4, '\0'), ""));
-  // An all-zero header is never a valid (empty) record, so zero-filled space cannot pass as one.
+  CHECK(DecodeFixed32(raw.data() + 8) == ExpectedHeaderCheck(raw.substr(4, 4)));
+  CHECK(raw.substr(12, 5) == "hello");
+  CHECK(raw.substr(17, 12) == Header(Checksum32(std::string(4, '\0'), ""), 0));
+  CHECK(wal::HeaderCheck(raw.substr(4, 4)) == ExpectedHeaderCheck(raw.substr(4, 4)));
+  // An all-zero header is never a valid (empty) record, so zero-filled space cannot pass as one:
+  // both its header check and its payload checksum fail.
+  CHECK(ExpectedHeaderCheck(std::string(4, '\0')) != 0);
   CHECK(Checksum32(std::string(4, '\0'), "") != 0);
 }
 
@@ -146,7 +169,7 @@ TEST_CASE("wal: round trip of many records of random sizes", "[wal]") {
   REQUIRE(env.CreateDir("db").ok());
   // Sizes around the reader's 256 KiB buffer and the extremes, then random ones, mostly small.
   std::vector<size_t> sizes = {
-      0, 1, 7, 8, 9, 262143, 262144, 262145, 1 << 20, 0, (1 << 20) - 1, 300000, 5};
+      0, 1, 7, 8, 9, 11, 12, 13, 262143, 262144, 262145, 1 << 20, 0, (1 << 20) - 1, 300000, 5};
   const int n = 400 * TestScale();
   for (int i = 0; i < n; i++) {
     int kind = static_cast<int>(rng() % 100);
@@ -219,9 +242,10 @@ TEST_CASE("wal: a large record cut anywhere is a torn tail", "[wal]") {
   WriteLog(&env, kLog, records);
   std::string full;
   REQUIRE(env.ReadRaw(kLog, &full).ok());
-  const size_t start = 18;
-  std::vector<size_t> cuts = {start + 1, start + 7, start + 8, start + 9, full.size() - 1};
-  for (size_t cut = start + 8; cut < full.size(); cut += 65537) cuts.push_back(cut);
+  const size_t start = wal::kHeaderSize + 10;
+  std::vector<size_t> cuts = {start + 1,  start + 4,  start + 8,      start + 11,
+                              start + 12, start + 13, full.size() - 1};
+  for (size_t cut = start + 12; cut < full.size(); cut += 65537) cuts.push_back(cut);
   cuts.push_back(start);  // exactly after the first record: a clean end
   for (size_t cut : cuts) {
     INFO("cut at " << cut);
@@ -258,23 +282,62 @@ TEST_CASE("wal: flipping any byte never yields a wrong record", "[wal]") {
       REQUIRE((r.torn || r.status.IsCorruption()));
       REQUIRE_FALSE((r.torn && !r.status.ok()));
 
-      // And exactly as the rules say: the damaged record i is where reading stops; it is a
-      // torn tail when its (possibly damaged) claimed end is at or past the end of the file.
+      // And exactly as the rules say: the damaged record i is where reading stops. A damaged
+      // length or header check fails the header check: corruption, since non-zero bytes follow
+      // (even in the last record). A damaged payload checksum or payload is a torn tail in the
+      // last record (nothing follows its end) and corruption before it.
       size_t i = std::upper_bound(offsets.begin(), offsets.end(), pos) - offsets.begin() - 1;
+      const size_t in_record = pos - offsets[i];
       CHECK(r.records.size() == i);
       CHECK(r.valid_bytes == offsets[i]);
-      uint64_t claimed_end =
-          offsets[i] + wal::kHeaderSize + DecodeFixed32(bad.data() + offsets[i] + 4);
-      bool expect_torn = claimed_end >= bad.size();
-      CHECK(r.torn == expect_torn);
-      if (!expect_torn) {
-        CHECK(r.status.message() ==
-              kLog + ": corrupt record at offset " + std::to_string(offsets[i]) +
-                  ": checksum mismatch (length " + std::to_string(claimed_end - offsets[i] - 8) +
-                  ", followed by non-zero data)");
+      if (in_record >= 4 && in_record < wal::kHeaderSize) {
+        CHECK_FALSE(r.torn);
+        CHECK(r.status.message() == HeaderCorruption(kLog, offsets[i]));
+      } else {
+        bool expect_torn = i == records.size() - 1;
+        CHECK(r.torn == expect_torn);
+        if (!expect_torn) {
+          CHECK(r.status.message() ==
+                kLog + ": corrupt record at offset " + std::to_string(offsets[i]) +
+                    ": checksum mismatch (length " + std::to_string(records[i].size()) +
+                    ", followed by non-zero data)");
+        }
       }
     }
   }
+}
+
+TEST_CASE("wal: flipping any bit of a length is corruption, never a torn tail", "[wal]") {
+  // Without the header check, a length flipped to run past the end of the file would read as a
+  // torn tail and silently drop every record after it.
+  FaultEnv env;
+  REQUIRE(env.CreateDir("db").ok());
+  std::vector<std::string> records = {Payload(20, 1), Payload(0, 2), Payload(33, 3)};
+  WriteLog(&env, kLog, records);
+  std::string good;
+  REQUIRE(env.ReadRaw(kLog, &good).ok());
+  std::vector<uint64_t> offsets = RecordOffsets(records);
+
+  int past_end = 0;  // flips whose length runs past the end of the file
+  for (size_t i = 0; i < records.size(); i++) {
+    for (size_t bit = 0; bit < 32; bit++) {
+      INFO("record " << i << ", length bit " << bit);
+      std::string bad = good;
+      const size_t pos = offsets[i] + 4 + bit / 8;
+      bad[pos] = static_cast<char>(bad[pos] ^ (1 << (bit % 8)));
+      if (offsets[i] + wal::kHeaderSize + DecodeFixed32(bad.data() + offsets[i] + 4) > bad.size()) {
+        past_end++;
+      }
+      REQUIRE(env.WriteRaw(kLog, bad).ok());
+      ReadResult r = ReadLog(&env, kLog);
+      CHECK(r.status.IsCorruption());
+      CHECK(r.status.message() == HeaderCorruption(kLog, offsets[i]));
+      CHECK_FALSE(r.torn);
+      CHECK(r.records == std::vector<std::string>(records.begin(), records.begin() + i));
+      CHECK(r.valid_bytes == offsets[i]);
+    }
+  }
+  CHECK(past_end > 60);  // the case the header check exists for is well covered
 }
 
 TEST_CASE("wal: a zero-filled tail is a torn tail", "[wal]") {
@@ -287,7 +350,7 @@ TEST_CASE("wal: a zero-filled tail is a torn tail", "[wal]") {
   std::vector<uint64_t> offsets = RecordOffsets(records);
 
   SECTION("zeros after the last record") {
-    for (size_t zeros : {1, 4, 7, 8, 9, 100, 4096, 300000}) {
+    for (size_t zeros : {1, 4, 7, 8, 9, 11, 12, 13, 100, 4096, 300000}) {
       INFO(zeros << " zero bytes");
       REQUIRE(env.WriteRaw(kLog, good + std::string(zeros, '\0')).ok());
       ReadResult r = ReadLog(&env, kLog);
@@ -306,8 +369,9 @@ TEST_CASE("wal: a zero-filled tail is a torn tail", "[wal]") {
     CHECK(r.valid_bytes == 0);
   }
   SECTION("zeros over the end of the last record, and beyond") {
-    // The last record's tail never reached the disk, and the file was extended with zeros.
-    for (size_t keep : {offsets[2] + 8, offsets[2] + 9, offsets[2] + 40}) {
+    // The last record's tail never reached the disk, and the file was extended with zeros. Its
+    // header either is intact (the payload checksum fails, zeros follow its end) or is all zero.
+    for (size_t keep : {offsets[2], offsets[2] + 12, offsets[2] + 13, offsets[2] + 40}) {
       for (size_t zeros : {size_t{0}, size_t{100}, size_t{5000}}) {
         INFO("keep " << keep << ", then " << zeros << " zeros");
         std::string bad = good.substr(0, keep) + std::string(good.size() - keep + zeros, '\0');
@@ -319,6 +383,30 @@ TEST_CASE("wal: a zero-filled tail is a torn tail", "[wal]") {
         CHECK(r.valid_bytes == offsets[2]);
       }
     }
+  }
+  SECTION("zeros over part of the last record's header") {
+    // A final header whose first bytes survived and whose rest reads as zeros (a write torn at a
+    // page boundary) fails its check, but only zeros follow it: a torn tail, and nothing is lost.
+    for (size_t keep : {offsets[2] + 4, offsets[2] + 8, offsets[2] + 11}) {
+      for (size_t zeros : {size_t{0}, size_t{100}}) {
+        INFO("keep " << keep << ", then " << zeros << " zeros");
+        std::string bad = good.substr(0, keep) + std::string(good.size() - keep + zeros, '\0');
+        REQUIRE(env.WriteRaw(kLog, bad).ok());
+        ReadResult r = ReadLog(&env, kLog);
+        CHECK(r.status.ok());
+        CHECK(r.torn);
+        CHECK(r.records == std::vector<std::string>(records.begin(), records.begin() + 2));
+        CHECK(r.valid_bytes == offsets[2]);
+      }
+    }
+  }
+  SECTION("a damaged final header followed by non-zero bytes is still reported") {
+    std::string bad = good;
+    bad[offsets[2] + 9] ^= 0x01;  // the header check of the last record
+    REQUIRE(env.WriteRaw(kLog, bad).ok());
+    ReadResult r = ReadLog(&env, kLog);
+    CHECK(r.status.message() == HeaderCorruption(kLog, offsets[2]));
+    CHECK_FALSE(r.torn);
   }
 }
 
@@ -334,7 +422,7 @@ TEST_CASE("wal: a valid record after a damaged one is corruption", "[wal]") {
 
   SECTION("a damaged payload") {
     std::string bad = good;
-    bad[offsets[1] + 8 + 5] ^= 0x20;
+    bad[offsets[1] + wal::kHeaderSize + 5] ^= 0x20;
     REQUIRE(env.WriteRaw(kLog, bad).ok());
     ReadResult r = ReadLog(&env, kLog);
     CHECK(r.status.IsCorruption());
@@ -350,30 +438,63 @@ TEST_CASE("wal: a valid record after a damaged one is corruption", "[wal]") {
     std::fill(bad.begin() + offsets[1], bad.begin() + offsets[3], '\0');
     REQUIRE(env.WriteRaw(kLog, bad).ok());
     ReadResult r = ReadLog(&env, kLog);
-    CHECK(r.status.IsCorruption());
+    CHECK(r.status.message() == HeaderCorruption(kLog, offsets[1]));
+    CHECK(r.records == std::vector<std::string>{records[0]});
+  }
+  SECTION("a length that runs past the end of the file") {
+    std::string bad = good;
+    bad[offsets[1] + 4 + 3] ^= 0x40;  // length 40 + 2^30
+    REQUIRE(env.WriteRaw(kLog, bad).ok());
+    ReadResult r = ReadLog(&env, kLog);
+    CHECK(r.status.message() == HeaderCorruption(kLog, offsets[1]));
+    CHECK_FALSE(r.torn);
+    CHECK(r.records == std::vector<std::string>{records[0]});
+    CHECK(r.valid_bytes == offsets[1]);
+  }
+  SECTION("a length that ends inside a zero-filled tail") {
+    // Record 1's length is changed to end inside records 2 and 3, which are zeroed. Its header
+    // check fails, and its own header is not zero, so this is not mistaken for a torn tail.
+    std::string bad = good.substr(0, offsets[2]) + std::string(good.size() - offsets[2], '\0');
+    EncodeFixed32(bad.data() + offsets[1] + 4, 40 + 2 * (wal::kHeaderSize + 40) - 10);
+    REQUIRE(env.WriteRaw(kLog, bad).ok());
+    ReadResult r = ReadLog(&env, kLog);
+    CHECK(r.status.message() == HeaderCorruption(kLog, offsets[1]));
     CHECK(r.records == std::vector<std::string>{records[0]});
   }
   SECTION("only the last byte of the file is non-zero garbage") {
     std::string bad = good.substr(0, offsets[2]) + std::string(100, '\0') + "x";
     REQUIRE(env.WriteRaw(kLog, bad).ok());
     ReadResult r = ReadLog(&env, kLog);
-    CHECK(r.status.IsCorruption());
+    CHECK(r.status.message() == HeaderCorruption(kLog, offsets[2]));
     CHECK(r.records.size() == 2);
   }
 }
 
 TEST_CASE("wal: a garbage length does not allocate what it claims", "[wal]") {
-  // A header claiming ~4 GiB, followed by 1 MiB of data: the claimed end is past the end of the
-  // file, so this is a torn tail, found by reading what is there and no more.
-  std::string data = std::string(4, 'c') + std::string("\xf0\xff\xff\xff", 4) + Payload(1 << 20, 9);
-  WalReader reader(std::make_unique<StringFile>(data), "x.log");
-  std::string record;
-  CHECK_FALSE(reader.ReadRecord(&record));
-  CHECK(reader.status().ok());
-  CHECK(reader.torn_tail());
-  CHECK(reader.valid_bytes() == 0);
-  // The payload buffer grew with the bytes that exist, not with the claimed length.
-  CHECK(record.capacity() < 4u << 20);
+  SECTION("a length that passes the header check") {
+    // A header claiming ~4 GiB, followed by 1 MiB of data: the claimed end is past the end of the
+    // file, so this is a torn tail, found by reading what is there and no more.
+    std::string data = Header(0x63636363, 0xfffffff0u) + Payload(1 << 20, 9);
+    WalReader reader(std::make_unique<StringFile>(data), "x.log");
+    std::string record;
+    CHECK_FALSE(reader.ReadRecord(&record));
+    CHECK(reader.status().ok());
+    CHECK(reader.torn_tail());
+    CHECK(reader.valid_bytes() == 0);
+    // The payload buffer grew with the bytes that exist, not with the claimed length.
+    CHECK(record.capacity() < 4u << 20);
+  }
+  SECTION("a length that fails the header check") {
+    // Never used at all: the reader stops at the header.
+    std::string data = Header(0x63636363, 0xfffffff0u) + Payload(1 << 20, 9);
+    data[4] ^= 1;
+    WalReader reader(std::make_unique<StringFile>(data), "x.log");
+    std::string record;
+    CHECK_FALSE(reader.ReadRecord(&record));
+    CHECK(reader.status().message() == HeaderCorruption("x.log", 0));
+    CHECK_FALSE(reader.torn_tail());
+    CHECK(record.capacity() < 1u << 20);
+  }
 }
 
 TEST_CASE("wal: writer errors are sticky and leave a readable log", "[wal]") {

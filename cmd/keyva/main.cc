@@ -1,0 +1,254 @@
+// keyva: the command-line client of keyvad.
+//
+//   keyva [--url URL] [--token TOKEN] [--insecure] COMMAND ARGS...
+//     get KEY                 write the value to stdout
+//     put KEY [FILE|-]        store FILE (stdin when "-" or absent)
+//                             [--type TYPE] [--ttl SECONDS] [--if-match ETAG] [--if-absent]
+//     del KEY                 delete the value
+//     ls [PREFIX]             list keys (every page): key, size, type, modified
+//     seq NAME [--by N]       add N (default 1) to a counter, print the new value
+//
+// --url defaults to $KEYVA_URL or http://127.0.0.1:8080; --token to $KEYVA_AUTH_TOKEN.
+// Exit codes: 0 success, 1 the server refused (its message on stderr), 2 usage, 3 unreachable.
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cmd/keyva/api_client.h"
+#include "internal/server/uri_decoding.h"
+
+namespace {
+
+using keyva::cli::ApiClient;
+using keyva::cli::ApiError;
+using keyva::cli::ApiResponse;
+
+constexpr const char* kUsage =
+    "Usage: keyva [--url URL] [--token TOKEN] [--insecure] COMMAND ARGS...\n"
+    "\n"
+    "Commands:\n"
+    "  get KEY              write the value to stdout\n"
+    "  put KEY [FILE|-]     store FILE, or stdin when FILE is '-' or absent\n"
+    "                       --type TYPE      Content-Type (default: sniffed by the server)\n"
+    "                       --ttl SECONDS    expire after SECONDS\n"
+    "                       --if-match ETAG  only replace this version\n"
+    "                       --if-absent      only create\n"
+    "  del KEY              delete the value\n"
+    "  ls [PREFIX]          list keys: key, size, content type, modified (tab-separated)\n"
+    "  seq NAME [--by N]    add N (default 1) to a counter and print the new value\n"
+    "\n"
+    "Options:\n"
+    "  --url URL            keyvad's address (env KEYVA_URL, default http://127.0.0.1:8080)\n"
+    "  --token TOKEN        bearer token for writes (env KEYVA_AUTH_TOKEN)\n"
+    "  --insecure           with https, do not verify the server certificate\n"
+    "\n"
+    "Exit codes: 0 success, 1 refused by the server, 2 usage error, 3 server unreachable.\n";
+
+int Usage(const std::string& problem) {
+  std::cerr << "keyva: " << problem << "\n\n" << kUsage;
+  return 2;
+}
+
+// Reports an HTTP error status with the server's message; returns the exit code.
+int Refused(const ApiResponse& r) {
+  std::string message = r.body;
+  try {
+    nlohmann::json j = nlohmann::json::parse(r.body);
+    if (j.contains("error")) message = j["error"].get<std::string>();
+  } catch (const std::exception&) {
+  }
+  std::cerr << "keyva: " << message << " (HTTP " << r.status << ")\n";
+  return 1;
+}
+
+std::string KeyPath(const std::string& prefix, const std::string& key) {
+  return prefix + keyva::server::PercentEncodePath(key);
+}
+
+std::string QueryValue(const std::string& v) {
+  std::string out = keyva::server::PercentEncodePath(v);
+  // '/' is fine in a path but encode it in a query value, and '+' means space there.
+  std::string encoded;
+  for (char c : out) encoded += c == '/' ? "%2F" : std::string(1, c);
+  return encoded;
+}
+
+struct Args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> options;  // name without "--" -> value ("" for switches)
+};
+
+// Options that take a value; the rest are switches.
+bool TakesValue(const std::string& name) {
+  return name == "url" || name == "token" || name == "type" || name == "ttl" ||
+         name == "if-match" || name == "by";
+}
+
+bool IsSwitch(const std::string& name) { return name == "insecure" || name == "if-absent"; }
+
+bool ParseArgs(int argc, char** argv, Args* args, std::string* error) {
+  for (int i = 1; i < argc; i++) {
+    std::string a = argv[i];
+    if (a.size() > 2 && a.compare(0, 2, "--") == 0) {
+      std::string name = a.substr(2), value;
+      size_t eq = name.find('=');
+      bool has_value = eq != std::string::npos;
+      if (has_value) {
+        value = name.substr(eq + 1);
+        name = name.substr(0, eq);
+      }
+      if (TakesValue(name)) {
+        if (!has_value) {
+          if (i + 1 >= argc) {
+            *error = "--" + name + " needs a value";
+            return false;
+          }
+          value = argv[++i];
+        }
+      } else if (!IsSwitch(name) || has_value) {
+        *error = "unknown option " + a;
+        return false;
+      }
+      args->options[name] = value;
+    } else {
+      args->positional.push_back(a);
+    }
+  }
+  return true;
+}
+
+int Get(ApiClient& api, const std::string& key) {
+  ApiResponse r = api.Send("GET", KeyPath("/kv/", key), "");
+  if (r.status != 200) return Refused(r);
+  std::fwrite(r.body.data(), 1, r.body.size(), stdout);
+  return std::fflush(stdout) == 0 ? 0 : 1;
+}
+
+int Put(ApiClient& api, const std::string& key, const std::string& file, const Args& args) {
+  std::string body;
+  if (file.empty() || file == "-") {
+    body.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  } else {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+      std::cerr << "keyva: cannot read " << file << "\n";
+      return 2;
+    }
+    body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (auto it = args.options.find("type"); it != args.options.end()) {
+    headers.emplace_back("Content-Type", it->second);
+  }
+  if (auto it = args.options.find("if-match"); it != args.options.end()) {
+    std::string etag = it->second;
+    if (etag.empty() || etag.front() != '"') etag = "\"" + etag + "\"";
+    headers.emplace_back("If-Match", etag);
+  }
+  if (args.options.count("if-absent")) headers.emplace_back("If-None-Match", "*");
+  std::string target = KeyPath("/kv/", key);
+  if (auto it = args.options.find("ttl"); it != args.options.end()) {
+    target += "?ttl=" + QueryValue(it->second);
+  }
+  ApiResponse r = api.Send("PUT", target, body, headers);
+  if (r.status != 200 && r.status != 201) return Refused(r);
+  nlohmann::json j = nlohmann::json::parse(r.body, nullptr, false);
+  std::cout << (r.status == 201 ? "created " : "replaced ") << key;
+  if (!j.is_discarded()) {
+    std::cout << " (" << j.value("size", 0) << " bytes, " << j.value("content_type", "")
+              << ", etag " << j.value("etag", "") << ")";
+  }
+  std::cout << "\n";
+  return 0;
+}
+
+int Del(ApiClient& api, const std::string& key) {
+  ApiResponse r = api.Send("DELETE", KeyPath("/kv/", key), "");
+  if (r.status != 204) return Refused(r);
+  return 0;
+}
+
+int Ls(ApiClient& api, const std::string& prefix) {
+  std::string after;
+  while (true) {
+    std::string target = "/kv/?limit=1000";
+    if (!prefix.empty()) target += "&prefix=" + QueryValue(prefix);
+    if (!after.empty()) target += "&after=" + QueryValue(after);
+    ApiResponse r = api.Send("GET", target, "");
+    if (r.status != 200) return Refused(r);
+    nlohmann::json j = nlohmann::json::parse(r.body, nullptr, false);
+    if (j.is_discarded() || !j.contains("keys")) {
+      std::cerr << "keyva: the server sent a listing that is not JSON\n";
+      return 1;
+    }
+    for (const auto& k : j["keys"]) {
+      std::cout << k.value("key", "") << '\t' << k.value("size", 0) << '\t'
+                << k.value("content_type", "") << '\t' << k.value("modified", "") << '\n';
+    }
+    if (!j["next"].is_string()) break;
+    after = j["next"].get<std::string>();
+  }
+  return 0;
+}
+
+int Seq(ApiClient& api, const std::string& name, const Args& args) {
+  std::string target = KeyPath("/seq/", name);
+  if (auto it = args.options.find("by"); it != args.options.end()) {
+    target += "?by=" + QueryValue(it->second);
+  }
+  ApiResponse r = api.Send("POST", target, "");
+  if (r.status != 200) return Refused(r);
+  nlohmann::json j = nlohmann::json::parse(r.body, nullptr, false);
+  if (j.is_discarded() || !j.contains("value")) {
+    std::cerr << "keyva: unexpected answer: " << r.body << "\n";
+    return 1;
+  }
+  std::cout << j["value"].get<int64_t>() << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  std::string error;
+  if (argc >= 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
+                    std::string(argv[1]) == "help")) {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (!ParseArgs(argc, argv, &args, &error)) return Usage(error);
+  if (args.positional.empty()) return Usage("no command given");
+  const std::string cmd = args.positional[0];
+  const std::vector<std::string> rest(args.positional.begin() + 1, args.positional.end());
+
+  auto env = [](const char* name, const char* fallback) {
+    const char* v = std::getenv(name);
+    return std::string(v && *v ? v : fallback);
+  };
+  std::string url =
+      args.options.count("url") ? args.options["url"] : env("KEYVA_URL", "http://127.0.0.1:8080");
+  std::string token =
+      args.options.count("token") ? args.options["token"] : env("KEYVA_AUTH_TOKEN", "");
+  try {
+    ApiClient api(url, token, args.options.count("insecure") > 0);
+    if (cmd == "get" && rest.size() == 1) return Get(api, rest[0]);
+    if (cmd == "put" && (rest.size() == 1 || rest.size() == 2)) {
+      return Put(api, rest[0], rest.size() == 2 ? rest[1] : "-", args);
+    }
+    if (cmd == "del" && rest.size() == 1) return Del(api, rest[0]);
+    if (cmd == "ls" && rest.size() <= 1) return Ls(api, rest.empty() ? "" : rest[0]);
+    if (cmd == "seq" && rest.size() == 1) return Seq(api, rest[0], args);
+    return Usage("bad command or arguments: " + cmd);
+  } catch (const ApiError& e) {
+    std::cerr << "keyva: " << e.what() << "\n";
+    return 3;
+  }
+}

@@ -1,0 +1,118 @@
+// keyvad: the keyva HTTP key-value server.
+//
+// Parses flags (with KEYVA_* environment fallbacks), opens the engine, starts the storage
+// thread and the HTTP server, and on SIGINT/SIGTERM shuts down gracefully: stop accepting,
+// finish in-flight requests, sync the WAL, close the engine, exit 0.
+// Exit codes: 0 clean stop, 1 startup or shutdown failure, 2 bad flags.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "internal/engine/db.h"
+#include "internal/engine/env.h"
+#include "internal/server/config.h"
+#include "internal/server/http_server.h"
+#include "internal/server/metrics.h"
+#include "internal/server/router.h"
+#include "internal/server/storage_thread.h"
+
+#ifndef KEYVA_VERSION
+#define KEYVA_VERSION "dev"
+#endif
+
+namespace {
+
+using keyva::server::ServerConfig;
+
+// Writes the port to path atomically (temp file + rename), so readers never see a partial one.
+bool WritePortFile(const std::string& path, uint16_t port) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << port << "\n";
+    if (!out) return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+int Serve(const ServerConfig& config) {
+  keyva::Options options;
+  options.sync = config.sync;
+  options.block_cache_bytes = config.cache_size;
+  options.memtable_bytes = config.memtable_size;
+  options.info_log = [](const std::string& line) { spdlog::info("engine: {}", line); };
+  std::unique_ptr<keyva::DB> db;
+  keyva::Status s = keyva::DB::Open(options, config.data_dir, &db);
+  if (!s.ok()) {
+    spdlog::error("cannot open the database in '{}': {}", config.data_dir, s.ToString());
+    return 1;
+  }
+
+  keyva::server::StorageThread::Settings settings;
+  settings.queue_capacity = config.queue_capacity;
+  settings.max_batch = config.max_batch;
+  settings.sync = config.sync;
+  keyva::server::StorageThread storage(std::move(db), settings,
+                                       [] { return keyva::Env::Default()->NowMicros(); });
+  storage.Start();
+
+  keyva::server::ServerMetrics metrics;
+  keyva::server::Router router(config, &storage, &metrics);
+  keyva::server::HttpServer server(config, &router, &metrics);
+  s = server.Listen();
+  if (!s.ok()) {
+    spdlog::error("{}", s.ToString());
+    storage.Stop();
+    return 1;
+  }
+  if (!config.port_file.empty() && !WritePortFile(config.port_file, server.port())) {
+    spdlog::error("cannot write the port file '{}'", config.port_file);
+    server.Shutdown();
+  }
+  spdlog::info(
+      "keyvad {} listening on {}://{}:{} (data dir '{}', sync {}, {} I/O threads, queue {}{})",
+      KEYVA_VERSION, config.tls() ? "https" : "http", config.host, server.port(), config.data_dir,
+      config.sync == keyva::SyncMode::kAlways ? "always" : "none", config.threads,
+      config.queue_capacity, config.auth_token.empty() ? "" : ", writes need a token");
+
+  server.Run();
+  s = storage.Stop();
+  if (!s.ok()) {
+    spdlog::error("keyvad stopped with an error: {}", s.ToString());
+    return 1;
+  }
+  spdlog::info("keyvad stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  ServerConfig config;
+  keyva::server::ConfigParseResult parsed = keyva::server::ParseConfig(
+      argc, argv, [](const char* name) -> const char* { return std::getenv(name); }, &config);
+  switch (parsed.action) {
+    case keyva::server::ConfigParseResult::Action::kHelp:
+      std::fputs(keyva::server::UsageText().c_str(), stdout);
+      return 0;
+    case keyva::server::ConfigParseResult::Action::kError:
+      std::fprintf(stderr, "keyvad: %s\nRun 'keyvad --help' for the flags.\n",
+                   parsed.message.c_str());
+      return 2;
+    case keyva::server::ConfigParseResult::Action::kRun:
+      break;
+  }
+
+  auto logger = spdlog::stderr_color_mt("keyvad");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  spdlog::flush_on(spdlog::level::info);
+  return Serve(config);
+}

@@ -1,0 +1,342 @@
+// Flag and environment parsing for keyvad; see config.h.
+#include "internal/server/config.h"
+
+#include <algorithm>
+#include <charconv>
+#include <limits>
+#include <thread>
+#include <vector>
+
+#include "internal/engine/dbformat.h"
+
+namespace keyva::server {
+namespace {
+
+// A setter returns an empty string on success, else what is wrong with the value.
+using Setter = std::function<std::string(ServerConfig*, std::string_view)>;
+
+struct FlagSpec {
+  const char* name;  // without the leading "--"
+  const char* value_name;
+  const char* default_text;
+  const char* help;
+  bool is_bool;
+  Setter set;
+};
+
+std::string EnvName(std::string_view flag) {
+  std::string env = "KEYVA_";
+  for (char c : flag) env.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(c)));
+  return env;
+}
+
+bool ParseUint(std::string_view text, uint64_t* out) {
+  if (text.empty()) return false;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && ptr == text.data() + text.size();
+}
+
+Setter SizeSetter(uint64_t ServerConfig::*field, uint64_t min, uint64_t max) {
+  return [=](ServerConfig* c, std::string_view v) -> std::string {
+    uint64_t n;
+    if (!ParseSize(v, &n)) return "expected a size such as 4096, 64KiB or 16MiB";
+    if (n < min || n > max) {
+      return "must be between " + std::to_string(min) + " and " + std::to_string(max) + " bytes";
+    }
+    c->*field = n;
+    return {};
+  };
+}
+
+Setter CountSetter(uint64_t ServerConfig::*field, uint64_t min, uint64_t max) {
+  return [=](ServerConfig* c, std::string_view v) -> std::string {
+    uint64_t n;
+    if (!ParseUint(v, &n) || n < min || n > max) {
+      return "expected a whole number from " + std::to_string(min) + " to " + std::to_string(max);
+    }
+    c->*field = n;
+    return {};
+  };
+}
+
+Setter DurationSetter(std::chrono::milliseconds ServerConfig::*field) {
+  return [=](ServerConfig* c, std::string_view v) -> std::string {
+    std::chrono::milliseconds d;
+    if (!ParseDuration(v, &d) || d.count() <= 0) {
+      return "expected a positive duration such as 500ms, 10s or 2m";
+    }
+    c->*field = d;
+    return {};
+  };
+}
+
+Setter StringSetter(std::string ServerConfig::*field, bool allow_empty) {
+  return [=](ServerConfig* c, std::string_view v) -> std::string {
+    if (!allow_empty && v.empty()) return "must not be empty";
+    c->*field = std::string(v);
+    return {};
+  };
+}
+
+bool ParseBool(std::string_view v, bool* out) {
+  std::string s(v);
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  if (s == "1" || s == "true" || s == "yes" || s == "on") {
+    *out = true;
+  } else if (s == "0" || s == "false" || s == "no" || s == "off") {
+    *out = false;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+const std::vector<FlagSpec>& Flags() {
+  static const std::vector<FlagSpec> flags = {
+      {"addr", "HOST:PORT", "0.0.0.0:8080", "address to listen on (port 0 picks a free port)",
+       false,
+       [](ServerConfig* c, std::string_view v) -> std::string {
+         if (!SplitHostPort(v, &c->host, &c->port)) {
+           return "expected HOST:PORT, [IPv6]:PORT or :PORT";
+         }
+         c->addr = std::string(v);
+         return {};
+       }},
+      {"data-dir", "DIR", "./data", "directory of the database (created when missing)", false,
+       StringSetter(&ServerConfig::data_dir, false)},
+      {"sync", "always|none", "always",
+       "always: fsync the WAL before acknowledging a write (one fsync per group of writes); "
+       "none: leave it to the OS (survives a process crash, not power loss)",
+       false,
+       [](ServerConfig* c, std::string_view v) -> std::string {
+         if (v == "always") {
+           c->sync = SyncMode::kAlways;
+         } else if (v == "none") {
+           c->sync = SyncMode::kNone;
+         } else {
+           return "expected 'always' or 'none'";
+         }
+         return {};
+       }},
+      {"cache-size", "SIZE", "64MiB", "block cache capacity", false,
+       SizeSetter(&ServerConfig::cache_size, 0, uint64_t{1} << 40)},
+      {"memtable-size", "SIZE", "16MiB", "memtable bytes before it is flushed to an SST", false,
+       SizeSetter(&ServerConfig::memtable_size, 64u << 10, uint64_t{1} << 32)},
+      {"max-value-size", "SIZE", "16MiB", "largest request body (value) accepted; larger: 413",
+       false, SizeSetter(&ServerConfig::max_value_size, 1, config::kMaxValueSize)},
+      {"max-key-size", "BYTES", "1024", "longest key (after percent-decoding); longer: 414", false,
+       SizeSetter(&ServerConfig::max_key_size, 1, config::kMaxKeySize - 1)},
+      {"max-header-size", "SIZE", "16KiB", "largest request line + headers accepted; larger: 431",
+       false, SizeSetter(&ServerConfig::max_header_size, 1024, 1u << 20)},
+      {"threads", "N", "number of cores", "I/O threads running the HTTP sessions", false,
+       [](ServerConfig* c, std::string_view v) -> std::string {
+         uint64_t n;
+         if (!ParseUint(v, &n) || n < 1 || n > 1024)
+           return "expected a whole number from 1 to 1024";
+         c->threads = static_cast<int>(n);
+         return {};
+       }},
+      {"queue-capacity", "N", "4096",
+       "requests waiting for the storage thread before new ones get 503", false,
+       CountSetter(&ServerConfig::queue_capacity, 1, 1u << 20)},
+      {"auth-token", "TOKEN", "none", "when set, writes need 'Authorization: Bearer TOKEN'", false,
+       StringSetter(&ServerConfig::auth_token, true)},
+      {"tls-cert", "FILE", "none", "PEM certificate chain; with --tls-key, serve HTTPS only", false,
+       StringSetter(&ServerConfig::tls_cert, true)},
+      {"tls-key", "FILE", "none", "PEM private key for --tls-cert", false,
+       StringSetter(&ServerConfig::tls_key, true)},
+      {"log-level", "LEVEL", "info", "trace, debug, info, warn, error or off", false,
+       [](ServerConfig* c, std::string_view v) -> std::string {
+         static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
+         for (const char* l : kLevels) {
+           if (v == l) {
+             c->log_level = std::string(v);
+             return {};
+           }
+         }
+         return "expected trace, debug, info, warn, error or off";
+       }},
+      {"access-log", "", "off", "log one line per request", true,
+       [](ServerConfig* c, std::string_view v) -> std::string {
+         return ParseBool(v, &c->access_log) ? "" : "expected true or false";
+       }},
+      {"port-file", "FILE", "none", "write the listening port to FILE once listening", false,
+       StringSetter(&ServerConfig::port_file, true)},
+      {"header-timeout", "DURATION", "10s", "time allowed to send a request's headers", false,
+       DurationSetter(&ServerConfig::header_timeout)},
+      {"body-timeout", "DURATION", "60s", "time allowed to send a request's body", false,
+       DurationSetter(&ServerConfig::body_timeout)},
+      {"idle-timeout", "DURATION", "60s", "keep-alive connections idle longer are closed", false,
+       DurationSetter(&ServerConfig::idle_timeout)},
+      {"shutdown-timeout", "DURATION", "10s",
+       "on SIGINT/SIGTERM, time given to in-flight requests before connections are cut", false,
+       DurationSetter(&ServerConfig::shutdown_timeout)},
+  };
+  return flags;
+}
+
+const FlagSpec* FindFlag(std::string_view name) {
+  for (const FlagSpec& f : Flags()) {
+    if (name == f.name) return &f;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+bool ParseSize(std::string_view text, uint64_t* bytes) {
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') digits++;
+  uint64_t n;
+  if (!ParseUint(text.substr(0, digits), &n)) return false;
+  std::string unit(text.substr(digits));
+  std::transform(unit.begin(), unit.end(), unit.begin(),
+                 [](unsigned char ch) { return std::tolower(ch); });
+  uint64_t mult;
+  if (unit.empty() || unit == "b") {
+    mult = 1;
+  } else if (unit == "k" || unit == "kib") {
+    mult = uint64_t{1} << 10;
+  } else if (unit == "m" || unit == "mib") {
+    mult = uint64_t{1} << 20;
+  } else if (unit == "g" || unit == "gib") {
+    mult = uint64_t{1} << 30;
+  } else if (unit == "kb") {
+    mult = 1000;
+  } else if (unit == "mb") {
+    mult = 1000 * 1000;
+  } else if (unit == "gb") {
+    mult = 1000 * 1000 * 1000;
+  } else {
+    return false;
+  }
+  if (n > std::numeric_limits<uint64_t>::max() / mult) return false;
+  *bytes = n * mult;
+  return true;
+}
+
+bool ParseDuration(std::string_view text, std::chrono::milliseconds* duration) {
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') digits++;
+  uint64_t n;
+  if (!ParseUint(text.substr(0, digits), &n)) return false;
+  std::string_view unit = text.substr(digits);
+  uint64_t mult;
+  if (unit == "ms") {
+    mult = 1;
+  } else if (unit.empty() || unit == "s") {
+    mult = 1000;
+  } else if (unit == "m") {
+    mult = 60'000;
+  } else {
+    return false;
+  }
+  constexpr uint64_t kMax = uint64_t{1} << 40;  // ~35 years: plenty, and no overflow below
+  if (n > kMax / mult) return false;
+  *duration = std::chrono::milliseconds(static_cast<int64_t>(n * mult));
+  return true;
+}
+
+bool SplitHostPort(std::string_view addr, std::string* host, uint16_t* port) {
+  std::string_view h, p;
+  if (!addr.empty() && addr.front() == '[') {
+    size_t close = addr.find(']');
+    if (close == std::string_view::npos || close + 1 >= addr.size() || addr[close + 1] != ':') {
+      return false;
+    }
+    h = addr.substr(1, close - 1);
+    p = addr.substr(close + 2);
+    if (h.empty()) return false;
+  } else {
+    size_t colon = addr.rfind(':');
+    if (colon == std::string_view::npos) return false;
+    h = addr.substr(0, colon);
+    p = addr.substr(colon + 1);
+    if (h.find(':') != std::string_view::npos) return false;  // bare IPv6 needs brackets
+  }
+  uint64_t n;
+  if (!ParseUint(p, &n) || n > 65535) return false;
+  *host = h.empty() ? "0.0.0.0" : std::string(h);
+  *port = static_cast<uint16_t>(n);
+  return true;
+}
+
+ConfigParseResult ParseConfig(int argc, const char* const* argv, const EnvLookup& getenv,
+                              ServerConfig* config) {
+  ConfigParseResult result;
+  auto fail = [&](std::string message) {
+    result.action = ConfigParseResult::Action::kError;
+    result.message = std::move(message);
+    return result;
+  };
+  {
+    unsigned cores = std::thread::hardware_concurrency();
+    config->threads = cores == 0 ? 1 : static_cast<int>(cores);
+  }
+
+  // Environment first, so flags override it.
+  for (const FlagSpec& f : Flags()) {
+    std::string env = EnvName(f.name);
+    const char* v = getenv ? getenv(env.c_str()) : nullptr;
+    if (v == nullptr) continue;
+    std::string err = f.set(config, v);
+    if (!err.empty()) return fail(env + "='" + v + "': " + err);
+  }
+
+  for (int i = 1; i < argc; i++) {
+    std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      result.action = ConfigParseResult::Action::kHelp;
+      return result;
+    }
+    if (arg.substr(0, 2) != "--") return fail("unexpected argument '" + std::string(arg) + "'");
+    arg.remove_prefix(2);
+    std::string_view name = arg, value;
+    bool has_value = false;
+    if (size_t eq = arg.find('='); eq != std::string_view::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+      has_value = true;
+    }
+    const FlagSpec* f = FindFlag(name);
+    if (f == nullptr) return fail("unknown flag --" + std::string(name) + " (see --help)");
+    if (!has_value) {
+      if (f->is_bool) {
+        value = "true";
+      } else if (i + 1 < argc) {
+        value = argv[++i];
+      } else {
+        return fail("flag --" + std::string(name) + " needs a value");
+      }
+    }
+    std::string err = f->set(config, value);
+    if (!err.empty()) {
+      return fail("--" + std::string(name) + "='" + std::string(value) + "': " + err);
+    }
+  }
+
+  if (config->tls_cert.empty() != config->tls_key.empty()) {
+    return fail("--tls-cert and --tls-key must be given together");
+  }
+  return result;
+}
+
+std::string UsageText() {
+  std::string out =
+      "keyvad: an HTTP key-value server backed by an LSM-tree engine.\n\n"
+      "Usage: keyvad [--flag=VALUE | --flag VALUE]...\n\n"
+      "Every flag falls back to an environment variable (shown), then to its default.\n"
+      "Sizes take a unit (4096, 64KiB, 16MiB, 1GiB; KB/MB/GB are powers of 1000);\n"
+      "durations take ms, s or m (a bare number is seconds).\n\n";
+  for (const FlagSpec& f : Flags()) {
+    out.append("  --").append(f.name);
+    if (!f.is_bool) out.append("=").append(f.value_name);
+    out.append("\n      ").append(f.help);
+    out.append("\n      env ").append(EnvName(f.name));
+    out.append(", default: ").append(f.default_text).append("\n");
+  }
+  out += "  --help\n      print this text and exit\n";
+  return out;
+}
+
+}  // namespace keyva::server

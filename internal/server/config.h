@@ -1,0 +1,79 @@
+// ServerConfig: every setting of keyvad, parsed from command-line flags with environment fallbacks.
+//
+// Precedence for each setting: the flag (--name=VALUE or --name VALUE), else the environment
+// variable (KEYVA_NAME, e.g. KEYVA_DATA_DIR for --data-dir), else the built-in default. UsageText()
+// lists every flag with its variable and default. Sizes accept a unit suffix (16MiB, 64KiB, 1GiB,
+// 512K, 10MB; KiB/K = 1024, KB = 1000); durations accept ms, s or m (a bare number is seconds).
+//
+// Thread-safety: plain data; parse once at startup, then share read-only.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "internal/engine/options.h"
+
+namespace keyva::server {
+
+struct ServerConfig {
+  // Listen address as given ("host:port", "[v6]:port"); host and port are its parsed parts.
+  std::string addr = "0.0.0.0:8080";
+  std::string host = "0.0.0.0";
+  uint16_t port = 8080;
+  std::string data_dir = "./data";
+  SyncMode sync = SyncMode::kAlways;
+  uint64_t cache_size = 64u << 20;
+  uint64_t memtable_size = 16u << 20;
+  uint64_t max_value_size = 16u << 20;
+  uint64_t max_key_size = 1024;
+  uint64_t max_header_size = 16u << 10;
+  int threads = 1;  // I/O threads; the parser's default is the number of cores
+  uint64_t queue_capacity = 4096;
+  // Requests the storage thread takes from the channel at once (one group commit).
+  uint64_t max_batch = 256;
+  std::string auth_token;  // empty: writes need no token
+  std::string tls_cert;    // both set: serve HTTPS only
+  std::string tls_key;
+  std::string log_level = "info";
+  bool access_log = false;
+  std::string port_file;  // when set, the bound port is written here once listening
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds body_timeout{60'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds shutdown_timeout{10'000};
+
+  bool tls() const { return !tls_cert.empty(); }
+};
+
+struct ConfigParseResult {
+  enum class Action {
+    kRun,    // *config is complete
+    kHelp,   // --help was given: print UsageText() and exit 0
+    kError,  // message says what is wrong: print it and exit 2
+  };
+  Action action = Action::kRun;
+  std::string message;
+};
+
+// Looks up an environment variable; nullptr when unset. Tests pass their own.
+using EnvLookup = std::function<const char*(const char* name)>;
+
+// Parses argv[1..argc) over the defaults already in *config, with env fallbacks.
+ConfigParseResult ParseConfig(int argc, const char* const* argv, const EnvLookup& getenv,
+                              ServerConfig* config);
+
+// The --help text: every flag, its environment variable and its default.
+std::string UsageText();
+
+// "16MiB" -> 16777216. False (leaving *bytes alone) on a malformed value or overflow.
+bool ParseSize(std::string_view text, uint64_t* bytes);
+// "500ms", "10s", "2m", "30" (seconds) -> milliseconds. False on a malformed value.
+bool ParseDuration(std::string_view text, std::chrono::milliseconds* duration);
+// "host:port" / "[v6]:port" / ":port" (all interfaces). False on a malformed address.
+bool SplitHostPort(std::string_view addr, std::string* host, uint16_t* port);
+
+}  // namespace keyva::server

@@ -1,0 +1,93 @@
+// ETag computation and conditional-request matching; see entity_tag.h.
+#include "internal/server/entity_tag.h"
+
+#include <cstdio>
+
+#include "internal/engine/coding.h"
+#include "internal/engine/hash.h"
+
+namespace keyva::server {
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::string_view Opaque(std::string_view etag) {
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
+    return etag.substr(1, etag.size() - 2);
+  }
+  return etag;
+}
+
+}  // namespace
+
+std::string ComputeEtag(const ValueMeta& meta, std::string_view value) {
+  // content type, a NUL separator (content types never contain one), the bytes, the time.
+  std::string buf;
+  buf.reserve(meta.content_type.size() + 1 + value.size() + 8);
+  buf.append(meta.content_type);
+  buf.push_back('\0');
+  buf.append(value.data(), value.size());
+  PutFixed64(&buf, static_cast<uint64_t>(meta.modified_us));
+  char out[24];
+  std::snprintf(out, sizeof(out), "\"%016llx\"", static_cast<unsigned long long>(Hash64(buf)));
+  return out;
+}
+
+bool ParseEtagCondition(std::string_view header, EtagCondition* out) {
+  *out = EtagCondition();
+  header = Trim(header);
+  if (header == "*") {
+    out->any = true;
+    return true;
+  }
+  while (true) {
+    header = Trim(header);
+    if (header.empty()) return false;
+    EtagCondition::Tag tag;
+    if (header.substr(0, 2) == "W/") {
+      tag.weak = true;
+      header.remove_prefix(2);
+    }
+    if (!header.empty() && header.front() == '"') {
+      size_t close = header.find('"', 1);
+      if (close == std::string_view::npos) return false;
+      tag.opaque = std::string(header.substr(1, close - 1));
+      header.remove_prefix(close + 1);
+    } else {
+      size_t end = header.find(',');
+      std::string_view token = Trim(header.substr(0, end));
+      if (token.empty() || token.find_first_of("\" \t") != std::string_view::npos) return false;
+      tag.opaque = std::string(token);
+      header = end == std::string_view::npos ? std::string_view() : header.substr(end);
+    }
+    out->tags.push_back(std::move(tag));
+    header = Trim(header);
+    if (header.empty()) return true;
+    if (header.front() != ',') return false;
+    header.remove_prefix(1);
+  }
+}
+
+bool MatchesStrong(const EtagCondition& cond, std::string_view etag) {
+  if (cond.any) return true;
+  std::string_view want = Opaque(etag);
+  for (const auto& t : cond.tags) {
+    if (!t.weak && t.opaque == want) return true;
+  }
+  return false;
+}
+
+bool MatchesWeak(const EtagCondition& cond, std::string_view etag) {
+  if (cond.any) return true;
+  std::string_view want = Opaque(etag);
+  for (const auto& t : cond.tags) {
+    if (t.opaque == want) return true;
+  }
+  return false;
+}
+
+}  // namespace keyva::server

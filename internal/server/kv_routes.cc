@@ -1,0 +1,293 @@
+// The /kv and /seq handlers of Router: they turn requests into StorageJobs on a KvStore and
+// the jobs' results into responses (router.h).
+#include <memory>
+
+#include "internal/server/http_date.h"
+#include "internal/server/router.h"
+#include "internal/server/sniff.h"
+#include "internal/server/uri_decoding.h"
+
+namespace keyva::server {
+namespace {
+
+// Headers every stored value is served with: the browser must neither sniff another type nor
+// let a stored HTML/SVG/XML document script the web page on the same origin.
+void SetStoredValueHeaders(Response* res, const ValueMeta& meta, const std::string& etag) {
+  res->set(http::field::etag, etag);
+  res->set(http::field::last_modified, FormatHttpDate(meta.modified_us));
+  res->set(http::field::cache_control, "no-cache");
+  res->set("X-Content-Type-Options", "nosniff");
+  res->set("Content-Security-Policy", "sandbox");
+}
+
+// A response without a body or Content-Length (204, 304).
+Response EmptyResponse(http::status status) {
+  Response res{status, 11};
+  return res;
+}
+
+// Parses an If-Match / If-None-Match header when present. False (and *error set) when it is
+// malformed.
+bool ParseCondition(const Request& req, http::field field, std::optional<EtagCondition>* out,
+                    std::optional<Response>* error) {
+  auto it = req.find(field);
+  if (it == req.end()) return true;
+  EtagCondition cond;
+  if (!ParseEtagCondition(it->value(), &cond)) {
+    *error = MakeErrorResponse(http::status::bad_request,
+                               "malformed " + std::string(it->name_string()) +
+                                   " header: expected \"etag\", W/\"etag\", a list of them, or *");
+    return false;
+  }
+  *out = std::move(cond);
+  return true;
+}
+
+nlohmann::json EntryJson(std::string_view key, uint64_t size, const ValueMeta& meta,
+                         const std::string& etag) {
+  nlohmann::json j = {{"key", key},
+                      {"size", size},
+                      {"content_type", meta.content_type},
+                      {"modified", FormatIso8601(meta.modified_us)},
+                      {"etag", etag}};
+  if (meta.expires_us != 0) j["expires"] = FormatIso8601(meta.expires_us);
+  return j;
+}
+
+std::string Quote(std::string_view s) { return nlohmann::json(s).dump(); }
+
+}  // namespace
+
+void Router::HandleKvGet(Target&& t, const Request& req, Responder respond) {
+  std::optional<EtagCondition> if_none_match;
+  std::optional<Response> error;
+  if (!ParseCondition(req, http::field::if_none_match, &if_none_match, &error)) {
+    respond(std::move(*error));
+    return;
+  }
+  struct State {
+    std::string key;
+    Status status;
+    KvEntry entry;
+  };
+  auto state = std::make_shared<State>();
+  state->key = std::move(t.key);
+  StorageJob job;
+  job.run = [state](KvStore& store) {
+    state->status = store.Get(state->key, &state->entry);
+    return false;
+  };
+  job.complete = [state, if_none_match = std::move(if_none_match), respond](const Status&) {
+    if (state->status.IsNotFound()) {
+      respond(MakeErrorResponse(http::status::not_found, "no value at key " + Quote(state->key)));
+      return;
+    }
+    if (!state->status.ok()) {
+      respond(MakeEngineErrorResponse(state->status, "reading " + Quote(state->key)));
+      return;
+    }
+    KvEntry& e = state->entry;
+    if (if_none_match && MatchesWeak(*if_none_match, e.etag)) {
+      Response res = EmptyResponse(http::status::not_modified);
+      SetStoredValueHeaders(&res, e.meta, e.etag);
+      respond(std::move(res));
+      return;
+    }
+    Response res{http::status::ok, 11};
+    res.set(http::field::content_type, e.meta.content_type);
+    SetStoredValueHeaders(&res, e.meta, e.etag);
+    if (e.meta.expires_us != 0) res.set(http::field::expires, FormatHttpDate(e.meta.expires_us));
+    res.body() = std::move(e.value);
+    res.prepare_payload();
+    respond(std::move(res));
+  };
+  Submit(std::move(job), respond);
+}
+
+void Router::HandleKvPut(Target&& t, Request&& req, Responder respond) {
+  struct State {
+    PutInput in;  // moved into the store by the job
+    std::string key;
+    uint64_t size = 0;
+    WriteResult result;
+  };
+  auto state = std::make_shared<State>();
+  PutInput& in = state->in;
+  std::optional<Response> error;
+  if (!ParseCondition(req, http::field::if_match, &in.if_match, &error) ||
+      !ParseCondition(req, http::field::if_none_match, &in.if_none_match, &error)) {
+    respond(std::move(*error));
+    return;
+  }
+  std::string_view content_type = req[http::field::content_type];
+  while (!content_type.empty() && content_type.back() == ' ') content_type.remove_suffix(1);
+  if (content_type.size() > kMaxContentTypeSize) {
+    respond(MakeErrorResponse(
+        http::status::bad_request,
+        "the Content-Type is longer than " + std::to_string(kMaxContentTypeSize) + " bytes"));
+    return;
+  }
+  state->key = t.key;
+  in.key = std::move(t.key);
+  in.body = std::move(req.body());
+  state->size = in.body.size();
+  in.content_type = content_type.empty() ? DetectContentType(in.body) : std::string(content_type);
+  if (auto it = t.params.find("ttl"); it != t.params.end()) {
+    in.ttl_seconds = std::stoll(it->second);  // validated by Resolve
+  }
+  StorageJob job;
+  job.run = [state](KvStore& store) {
+    state->result = store.Put(std::move(state->in));
+    return state->result.wrote;
+  };
+  job.complete = [state, respond](const Status& sync) {
+    const WriteResult& r = state->result;
+    const std::string& key = state->key;
+    if (!r.status.ok()) {
+      respond(MakeEngineErrorResponse(r.status, "storing " + Quote(key)));
+      return;
+    }
+    if (!sync.ok()) {
+      respond(MakeEngineErrorResponse(sync, "making the write of " + Quote(key) + " durable"));
+      return;
+    }
+    if (r.outcome == WriteOutcome::kPreconditionFailed) {
+      respond(MakeErrorResponse(http::status::precondition_failed,
+                                "precondition failed: the value at " + Quote(key) +
+                                    " does not match If-Match / If-None-Match; nothing stored"));
+      return;
+    }
+    const bool created = r.outcome == WriteOutcome::kCreated;
+    Response res = MakeJsonResponse(created ? http::status::created : http::status::ok,
+                                    EntryJson(key, state->size, r.meta, r.etag));
+    res.set(http::field::etag, r.etag);
+    res.set(http::field::last_modified, FormatHttpDate(r.meta.modified_us));
+    if (created) res.set(http::field::location, "/kv/" + PercentEncodePath(key));
+    respond(std::move(res));
+  };
+  Submit(std::move(job), respond);
+}
+
+void Router::HandleKvDelete(Target&& t, const Request& req, Responder respond) {
+  std::optional<EtagCondition> if_match;
+  std::optional<Response> error;
+  if (!ParseCondition(req, http::field::if_match, &if_match, &error)) {
+    respond(std::move(*error));
+    return;
+  }
+  auto key = std::make_shared<std::string>(std::move(t.key));
+  auto result = std::make_shared<WriteResult>();
+  StorageJob job;
+  job.run = [key, result, if_match = std::move(if_match)](KvStore& store) {
+    *result = store.Delete(*key, if_match);
+    return result->wrote;
+  };
+  job.complete = [key, result, respond](const Status& sync) {
+    if (!result->status.ok()) {
+      respond(MakeEngineErrorResponse(result->status, "deleting " + Quote(*key)));
+      return;
+    }
+    if (!sync.ok()) {
+      respond(MakeEngineErrorResponse(sync, "making the delete of " + Quote(*key) + " durable"));
+      return;
+    }
+    switch (result->outcome) {
+      case WriteOutcome::kPreconditionFailed:
+        respond(MakeErrorResponse(http::status::precondition_failed,
+                                  "precondition failed: the value at " + Quote(*key) +
+                                      " does not match If-Match; nothing deleted"));
+        return;
+      case WriteOutcome::kNotFound:
+        respond(MakeErrorResponse(http::status::not_found, "no value at key " + Quote(*key)));
+        return;
+      default:
+        respond(EmptyResponse(http::status::no_content));
+        return;
+    }
+  };
+  Submit(std::move(job), respond);
+}
+
+void Router::HandleKvList(Target&& t, Responder respond) {
+  struct State {
+    std::string prefix, after;
+    size_t limit = kDefaultListLimit;
+    ListResult result;
+  };
+  auto state = std::make_shared<State>();
+  state->prefix = t.params["prefix"];
+  state->after = t.params["after"];
+  if (auto it = t.params.find("limit"); it != t.params.end()) {
+    state->limit = std::stoul(it->second);  // validated by Resolve
+  }
+  StorageJob job;
+  job.run = [state](KvStore& store) {
+    state->result = store.List(state->prefix, state->after, state->limit);
+    return false;
+  };
+  job.complete = [state, respond](const Status&) {
+    const ListResult& r = state->result;
+    if (!r.status.ok()) {
+      respond(MakeEngineErrorResponse(r.status, "listing keys"));
+      return;
+    }
+    nlohmann::json keys = nlohmann::json::array();
+    for (const ListEntry& e : r.entries) keys.push_back(EntryJson(e.key, e.size, e.meta, e.etag));
+    nlohmann::json body = {{"keys", std::move(keys)},
+                           {"next", r.next ? nlohmann::json(*r.next) : nlohmann::json(nullptr)}};
+    respond(MakeJsonResponse(http::status::ok, body));
+  };
+  Submit(std::move(job), respond);
+}
+
+void Router::HandleSeq(Target&& t, const Request& req, Responder respond) {
+  struct State {
+    std::string name;
+    int64_t by = 1;
+    CounterResult result;
+  };
+  auto state = std::make_shared<State>();
+  state->name = std::move(t.key);
+  if (auto it = t.params.find("by"); it != t.params.end()) {
+    state->by = std::stoll(it->second);  // validated by Resolve
+  }
+  const http::verb method = req.method();
+  StorageJob job;
+  job.run = [state, method](KvStore& store) {
+    if (method == http::verb::post) {
+      state->result = store.AddToCounter(state->name, state->by);
+    } else if (method == http::verb::delete_) {
+      state->result = store.ResetCounter(state->name);
+    } else {
+      state->result = store.GetCounter(state->name);
+    }
+    return state->result.wrote;
+  };
+  job.complete = [state, method, respond](const Status& sync) {
+    const CounterResult& r = state->result;
+    const std::string name = Quote(state->name);
+    if (!r.status.ok()) {
+      respond(MakeEngineErrorResponse(r.status, "updating counter " + name));
+      return;
+    }
+    if (!sync.ok()) {
+      respond(MakeEngineErrorResponse(sync, "making counter " + name + " durable"));
+      return;
+    }
+    if (r.overflow) {
+      respond(MakeErrorResponse(http::status::conflict,
+                                "counter " + name + " is " + std::to_string(r.value) + "; adding " +
+                                    std::to_string(state->by) +
+                                    " would overflow a signed 64-bit integer; nothing changed"));
+      return;
+    }
+    if (method == http::verb::delete_) {
+      respond(EmptyResponse(http::status::no_content));
+      return;
+    }
+    respond(MakeJsonResponse(http::status::ok, {{"name", state->name}, {"value", r.value}}));
+  };
+  Submit(std::move(job), respond);
+}
+
+}  // namespace keyva::server

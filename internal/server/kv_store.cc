@@ -1,0 +1,207 @@
+// Values, listings and counters on the engine; see kv_store.h.
+#include "internal/server/kv_store.h"
+
+#include <charconv>
+#include <limits>
+
+namespace keyva::server {
+namespace {
+
+std::string ValueKey(std::string_view key) {
+  std::string k;
+  k.reserve(key.size() + 1);
+  k.push_back(kValueKeyPrefix);
+  k.append(key.data(), key.size());
+  return k;
+}
+
+std::string CounterKey(std::string_view name) {
+  std::string k;
+  k.reserve(name.size() + 1);
+  k.push_back(kCounterKeyPrefix);
+  k.append(name.data(), name.size());
+  return k;
+}
+
+WriteOptions UnsyncedWrite() {
+  WriteOptions w;
+  w.has_sync = true;
+  w.sync = SyncMode::kNone;
+  return w;
+}
+
+}  // namespace
+
+KvStore::KvStore(DB* db, std::function<int64_t()> now_micros)
+    : db_(db), now_micros_(std::move(now_micros)) {}
+
+Status KvStore::Write(WriteBatch* batch) {
+  Status s = db_->Write(UnsyncedWrite(), batch);
+  if (!s.ok() && write_error_.ok()) write_error_ = s;
+  return s;
+}
+
+Status KvStore::Get(std::string_view key, KvEntry* entry) { return GetLive(key, entry, true); }
+
+Status KvStore::GetLive(std::string_view key, KvEntry* entry, bool with_etag) {
+  Status s = db_->Get(ReadOptions(), ValueKey(key), &entry->value, &entry->meta);
+  if (!s.ok()) return s;
+  if (entry->meta.ExpiredAt(now_micros_())) return Status::NotFound("expired");
+  if (with_etag) entry->etag = ComputeEtag(entry->meta, entry->value);
+  return s;
+}
+
+WriteResult KvStore::Put(PutInput&& in) {
+  WriteResult r;
+  int64_t now = now_micros_();
+  KvEntry old;
+  bool exists = false;
+  // The old value decides the conditions, 201 vs 200, and keeps the mtime monotonic.
+  Status s = GetLive(in.key, &old, in.if_match || in.if_none_match);
+  if (s.ok()) {
+    exists = true;
+  } else if (!s.IsNotFound()) {
+    r.status = s;
+    return r;
+  }
+  if (in.if_match && !(exists && MatchesStrong(*in.if_match, old.etag))) {
+    r.outcome = WriteOutcome::kPreconditionFailed;
+    return r;
+  }
+  if (in.if_none_match && exists && MatchesWeak(*in.if_none_match, old.etag)) {
+    r.outcome = WriteOutcome::kPreconditionFailed;
+    return r;
+  }
+  r.meta.content_type = std::move(in.content_type);
+  r.meta.modified_us = exists && old.meta.modified_us >= now ? old.meta.modified_us + 1 : now;
+  r.meta.expires_us = in.ttl_seconds > 0 ? now + in.ttl_seconds * 1'000'000 : 0;
+  WriteBatch batch;
+  batch.Put(ValueKey(in.key), in.body, r.meta);
+  r.status = Write(&batch);
+  if (!r.status.ok()) return r;
+  r.wrote = true;
+  r.outcome = exists ? WriteOutcome::kReplaced : WriteOutcome::kCreated;
+  r.etag = ComputeEtag(r.meta, in.body);
+  return r;
+}
+
+WriteResult KvStore::Delete(std::string_view key, const std::optional<EtagCondition>& if_match) {
+  WriteResult r;
+  KvEntry old;
+  Status s = GetLive(key, &old, if_match.has_value());
+  if (!s.ok() && !s.IsNotFound()) {
+    r.status = s;
+    return r;
+  }
+  bool exists = s.ok();
+  if (if_match && !(exists && MatchesStrong(*if_match, old.etag))) {
+    r.outcome = WriteOutcome::kPreconditionFailed;
+    return r;
+  }
+  if (!exists) {
+    r.outcome = WriteOutcome::kNotFound;
+    return r;
+  }
+  WriteBatch batch;
+  batch.Delete(ValueKey(key));
+  r.status = Write(&batch);
+  if (!r.status.ok()) return r;
+  r.wrote = true;
+  r.outcome = WriteOutcome::kDeleted;
+  return r;
+}
+
+ListResult KvStore::List(std::string_view prefix, std::string_view after, size_t limit) {
+  ListResult r;
+  const std::string engine_prefix = ValueKey(prefix);
+  std::unique_ptr<DBIterator> it = db_->NewIterator(ReadOptions{nullptr, false});
+  const bool after_in_range = !after.empty() && after >= prefix;
+  if (after_in_range) {
+    const std::string start = ValueKey(after);
+    it->Seek(start);
+    if (it->Valid() && it->key() == start) it->Next();
+  } else {
+    it->Seek(engine_prefix);
+  }
+  const int64_t now = now_micros_();
+  for (; it->Valid(); it->Next()) {
+    std::string_view k = it->key();
+    if (k.substr(0, engine_prefix.size()) != engine_prefix) break;
+    const ValueMeta& meta = it->meta();
+    if (meta.ExpiredAt(now)) continue;
+    if (r.entries.size() == limit) {
+      r.next = r.entries.back().key;
+      break;
+    }
+    ListEntry e;
+    e.key = std::string(k.substr(1));
+    e.size = it->value().size();
+    e.meta = meta;
+    e.etag = ComputeEtag(meta, it->value());
+    r.entries.push_back(std::move(e));
+  }
+  r.status = it->status();
+  return r;
+}
+
+Status KvStore::ReadCounter(const std::string& engine_key, int64_t* value, bool* exists) {
+  std::string text;
+  ValueMeta meta;
+  Status s = db_->Get(ReadOptions(), engine_key, &text, &meta);
+  *exists = false;
+  *value = 0;
+  if (s.IsNotFound()) return Status::OK();
+  if (!s.ok()) return s;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *value);
+  if (ec != std::errc() || ptr != text.data() + text.size()) {
+    return Status::Corruption("counter holds '" + text.substr(0, 40) + "', not a number");
+  }
+  *exists = true;
+  return Status::OK();
+}
+
+CounterResult KvStore::AddToCounter(std::string_view name, int64_t by) {
+  CounterResult r;
+  const std::string key = CounterKey(name);
+  int64_t current;
+  r.status = ReadCounter(key, &current, &r.existed);
+  if (!r.status.ok()) return r;
+  if (__builtin_add_overflow(current, by, &r.value)) {
+    r.overflow = true;
+    r.value = current;
+    return r;
+  }
+  ValueMeta meta;
+  meta.content_type = "text/plain";
+  meta.modified_us = now_micros_();
+  WriteBatch batch;
+  batch.Put(key, std::to_string(r.value), meta);
+  r.status = Write(&batch);
+  r.wrote = r.status.ok();
+  return r;
+}
+
+CounterResult KvStore::GetCounter(std::string_view name) {
+  CounterResult r;
+  r.status = ReadCounter(CounterKey(name), &r.value, &r.existed);
+  return r;
+}
+
+CounterResult KvStore::ResetCounter(std::string_view name) {
+  CounterResult r;
+  const std::string key = CounterKey(name);
+  int64_t current;
+  r.status = ReadCounter(key, &current, &r.existed);
+  if (!r.status.ok() && !r.status.IsCorruption()) return r;
+  // A counter holding garbage can still be reset.
+  if (r.status.IsCorruption()) r.existed = true;
+  r.status = Status::OK();
+  if (!r.existed) return r;
+  WriteBatch batch;
+  batch.Delete(key);
+  r.status = Write(&batch);
+  r.wrote = r.status.ok();
+  return r;
+}
+
+}  // namespace keyva::server

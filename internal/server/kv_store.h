@@ -1,0 +1,127 @@
+// KvStore: the HTTP API's operations on the engine — values, listings and counters.
+//
+// Engine key namespaces: a value stored at /kv/{key} lives under engine key "k" + key, a counter
+// /seq/{name} under "c" + name (its value the decimal text of a signed 64-bit integer), so a
+// listing of values never meets a counter.
+//
+// Writes use WriteOptions with sync off: the storage thread makes a whole group of them durable
+// with one DB::SyncWal() before any of them is acknowledged (group commit).
+//
+// Conditional writes (If-Match / If-None-Match) read and write in one call on the owner thread,
+// so no other request can slip in between: they are atomic compare-and-set.
+//
+// Thread-safety: like the DB it wraps, a KvStore is used only by the DB's owner thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "internal/engine/db.h"
+#include "internal/server/entity_tag.h"
+
+namespace keyva::server {
+
+inline constexpr char kValueKeyPrefix = 'k';
+inline constexpr char kCounterKeyPrefix = 'c';
+
+struct KvEntry {
+  std::string value;
+  ValueMeta meta;
+  std::string etag;
+};
+
+struct PutInput {
+  std::string key;
+  std::string body;
+  std::string content_type;  // already decided (given or sniffed); never empty
+  int64_t ttl_seconds = 0;   // 0: never expires
+  std::optional<EtagCondition> if_match;
+  std::optional<EtagCondition> if_none_match;
+};
+
+enum class WriteOutcome {
+  kCreated,             // PUT: the key had no live value
+  kReplaced,            // PUT: an existing value was replaced
+  kDeleted,             // DELETE: the value was removed
+  kNotFound,            // DELETE: there was nothing to remove
+  kPreconditionFailed,  // a condition did not hold; nothing was written
+};
+
+struct WriteResult {
+  Status status;  // non-OK: the engine failed (outcome meaningless, nothing acknowledged)
+  WriteOutcome outcome = WriteOutcome::kNotFound;
+  bool wrote = false;  // a batch reached the WAL (the caller must sync before acknowledging)
+  ValueMeta meta;      // PUT: the stored metadata
+  std::string etag;    // PUT: the new ETag
+};
+
+struct ListEntry {
+  std::string key;
+  uint64_t size = 0;
+  ValueMeta meta;
+  std::string etag;
+};
+
+struct ListResult {
+  Status status;
+  std::vector<ListEntry> entries;
+  std::optional<std::string> next;  // the cursor for the following page ("after"), if any
+};
+
+struct CounterResult {
+  Status status;
+  bool overflow = false;  // AddToCounter: the sum does not fit in int64; nothing written
+  bool existed = false;
+  bool wrote = false;
+  int64_t value = 0;
+};
+
+class KvStore {
+ public:
+  // db must outlive the store. now_micros is the clock for modification and expiry times.
+  KvStore(DB* db, std::function<int64_t()> now_micros);
+
+  // OK and *entry filled, or NotFound when absent or expired, or the engine's error.
+  Status Get(std::string_view key, KvEntry* entry);
+
+  // Stores in.body under in.key unless a condition fails. The modification time is now, but
+  // always later than the replaced value's, so the ETag changes on every write.
+  WriteResult Put(PutInput&& in);
+
+  // Removes key unless if_match is given and does not match the live value (412; with no live
+  // value a given If-Match also fails).
+  WriteResult Delete(std::string_view key, const std::optional<EtagCondition>& if_match);
+
+  // Up to limit live keys starting with prefix and sorting after `after` (exclusive; empty =
+  // from the start), ascending. next is set when more keys follow.
+  ListResult List(std::string_view prefix, std::string_view after, size_t limit);
+
+  // Adds by to counter name (absent counts as 0) and stores the sum.
+  CounterResult AddToCounter(std::string_view name, int64_t by);
+  // The counter's value (0 and existed=false when absent).
+  CounterResult GetCounter(std::string_view name);
+  // Removes the counter (existed says whether it was there).
+  CounterResult ResetCounter(std::string_view name);
+
+  // The engine, for jobs that need more than the operations above (stats).
+  DB* db() const { return db_; }
+
+  // The first write error since the last call (OK if none), then forgets it.
+  Status TakeWriteError() { return std::exchange(write_error_, Status::OK()); }
+
+ private:
+  Status GetLive(std::string_view key, KvEntry* entry, bool with_etag);
+  Status Write(WriteBatch* batch);
+  Status ReadCounter(const std::string& engine_key, int64_t* value, bool* exists);
+
+  DB* const db_;
+  const std::function<int64_t()> now_micros_;
+  Status write_error_;
+};
+
+}  // namespace keyva::server

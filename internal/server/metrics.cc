@@ -1,0 +1,232 @@
+// Prometheus exposition and JSON stats; see metrics.h.
+#include "internal/server/metrics.h"
+
+#include <charconv>
+
+namespace keyva::server {
+namespace {
+
+// Label values come from fixed sets (routes, methods), but escape anyway.
+std::string Escape(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+// The shortest text that reads back as v.
+std::string Num(double v) {
+  char buf[32];
+  auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  return ec == std::errc() ? std::string(buf, ptr) : "NaN";
+}
+
+void Metric(std::string* out, const char* name, const char* type, const char* help) {
+  *out += "# HELP ";
+  *out += name;
+  *out += ' ';
+  *out += help;
+  *out += "\n# TYPE ";
+  *out += name;
+  *out += ' ';
+  *out += type;
+  *out += '\n';
+}
+
+void Sample(std::string* out, const char* name, const std::string& labels, double value) {
+  *out += name;
+  if (!labels.empty()) *out += "{" + labels + "}";
+  *out += ' ' + Num(value) + '\n';
+}
+
+void Gauge(std::string* out, const char* name, const char* help, double value,
+           const char* type = "gauge") {
+  Metric(out, name, type, help);
+  Sample(out, name, "", value);
+}
+
+}  // namespace
+
+void ServerMetrics::RecordRequest(std::string_view route, std::string_view method, unsigned status,
+                                  std::chrono::nanoseconds latency) {
+  double secs = std::chrono::duration<double>(latency).count();
+  std::lock_guard<std::mutex> lock(mu_);
+  requests_[RequestKey(std::string(route), std::string(method), status)]++;
+  Histogram& h = latency_[std::string(route)];
+  size_t i = 0;
+  while (i < kLatencyBuckets.size() && secs > kLatencyBuckets[i]) i++;
+  if (i < kLatencyBuckets.size()) h.buckets[i]++;
+  h.count++;
+  h.sum += secs;
+}
+
+std::string ServerMetrics::RenderPrometheus(const DBStats& db, const StorageThread& storage) const {
+  std::string out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Metric(&out, "keyva_http_requests_total", "counter", "HTTP responses sent");
+    for (const auto& [key, n] : requests_) {
+      const auto& [route, method, status] = key;
+      Sample(&out, "keyva_http_requests_total",
+             "route=\"" + Escape(route) + "\",method=\"" + Escape(method) + "\",code=\"" +
+                 std::to_string(status) + "\"",
+             static_cast<double>(n));
+    }
+    Metric(&out, "keyva_http_request_duration_seconds", "histogram",
+           "Time from a request's headers to its response being written");
+    for (const auto& [route, h] : latency_) {
+      std::string base = "route=\"" + Escape(route) + "\"";
+      uint64_t cumulative = 0;
+      for (size_t i = 0; i < kLatencyBuckets.size(); i++) {
+        cumulative += h.buckets[i];
+        Sample(&out, "keyva_http_request_duration_seconds_bucket",
+               base + ",le=\"" + Num(kLatencyBuckets[i]) + "\"", static_cast<double>(cumulative));
+      }
+      Sample(&out, "keyva_http_request_duration_seconds_bucket", base + ",le=\"+Inf\"",
+             static_cast<double>(h.count));
+      Sample(&out, "keyva_http_request_duration_seconds_sum", base, h.sum);
+      Sample(&out, "keyva_http_request_duration_seconds_count", base, static_cast<double>(h.count));
+    }
+  }
+  Gauge(&out, "keyva_http_connections_open", "Open client connections",
+        static_cast<double>(connections_open_.load()));
+  Gauge(&out, "keyva_http_connections_accepted_total", "Connections accepted",
+        static_cast<double>(connections_accepted_.load()), "counter");
+  Gauge(&out, "keyva_http_accept_errors_total", "Failed accepts (e.g. out of descriptors)",
+        static_cast<double>(accept_errors_.load()), "counter");
+
+  const StorageThread::Counters& c = storage.counters();
+  Gauge(&out, "keyva_queue_depth", "Requests waiting for the storage thread",
+        static_cast<double>(storage.QueueDepth()));
+  Gauge(&out, "keyva_queue_capacity", "Capacity of the storage channel",
+        static_cast<double>(storage.QueueCapacity()));
+  Gauge(&out, "keyva_queue_rejected_total", "Requests refused with 503 because the queue was full",
+        static_cast<double>(c.rejected.load()), "counter");
+  Gauge(&out, "keyva_storage_batches_total", "Batches run by the storage thread",
+        static_cast<double>(c.batches.load()), "counter");
+  Gauge(&out, "keyva_storage_jobs_total", "Requests run by the storage thread",
+        static_cast<double>(c.jobs.load()), "counter");
+  Gauge(&out, "keyva_wal_syncs_total", "Group commits (one WAL fsync each)",
+        static_cast<double>(c.wal_syncs.load()), "counter");
+  Gauge(&out, "keyva_wal_sync_failures_total", "Failed WAL fsyncs",
+        static_cast<double>(c.failed_syncs.load()), "counter");
+
+  Metric(&out, "keyva_engine_level_files", "gauge", "SST files per level");
+  for (size_t i = 0; i < db.levels.size(); i++) {
+    Sample(&out, "keyva_engine_level_files", "level=\"" + std::to_string(i) + "\"",
+           db.levels[i].files);
+  }
+  Metric(&out, "keyva_engine_level_bytes", "gauge", "SST bytes per level");
+  for (size_t i = 0; i < db.levels.size(); i++) {
+    Sample(&out, "keyva_engine_level_bytes", "level=\"" + std::to_string(i) + "\"",
+           static_cast<double>(db.levels[i].bytes));
+  }
+  auto g = [&](const char* name, const char* help, double v, const char* type = "gauge") {
+    Gauge(&out, name, help, v, type);
+  };
+  g("keyva_engine_memtable_bytes", "Active memtable bytes", static_cast<double>(db.memtable_bytes));
+  g("keyva_engine_frozen_memtables", "Memtables waiting to be flushed", db.frozen_memtables);
+  g("keyva_engine_wal_bytes", "Bytes of live WAL files", static_cast<double>(db.wal_bytes));
+  g("keyva_engine_live_sst_bytes", "Bytes of live SST files",
+    static_cast<double>(db.live_sst_bytes));
+  g("keyva_engine_last_sequence", "Last sequence number", static_cast<double>(db.last_sequence));
+  g("keyva_engine_flushes_total", "Memtable flushes", static_cast<double>(db.flushes), "counter");
+  g("keyva_engine_flush_bytes_written_total", "Bytes written by flushes",
+    static_cast<double>(db.flush_bytes_written), "counter");
+  g("keyva_engine_memtable_compactions_total", "Memtables rewritten in memory",
+    static_cast<double>(db.memtable_compactions), "counter");
+  g("keyva_engine_compactions_total", "Compactions", static_cast<double>(db.compactions),
+    "counter");
+  g("keyva_engine_compaction_bytes_read_total", "Bytes read by compactions",
+    static_cast<double>(db.compaction_bytes_read), "counter");
+  g("keyva_engine_compaction_bytes_written_total", "Bytes written by compactions",
+    static_cast<double>(db.compaction_bytes_written), "counter");
+  g("keyva_engine_user_bytes_written_total", "Payload bytes of acknowledged writes",
+    static_cast<double>(db.user_bytes_written), "counter");
+  g("keyva_engine_write_amplification", "(flush + compaction bytes) / user bytes",
+    db.write_amplification);
+  g("keyva_engine_cache_capacity_bytes", "Block cache capacity",
+    static_cast<double>(db.cache_capacity));
+  g("keyva_engine_cache_usage_bytes", "Block cache usage", static_cast<double>(db.cache_usage));
+  g("keyva_engine_cache_hits_total", "Block cache hits", static_cast<double>(db.cache_hits),
+    "counter");
+  g("keyva_engine_cache_misses_total", "Block cache misses", static_cast<double>(db.cache_misses),
+    "counter");
+  g("keyva_engine_stall_seconds_total", "Time writes spent slowed down or stopped",
+    static_cast<double>(db.stall_micros) / 1e6, "counter");
+  g("keyva_engine_slowdowns_total", "Writes slowed down", static_cast<double>(db.slowdowns),
+    "counter");
+  g("keyva_engine_stops_total", "Writes stopped until background work caught up",
+    static_cast<double>(db.stops), "counter");
+  g("keyva_engine_background_error", "1 when the engine refuses writes after an I/O error",
+    db.background_error.empty() ? 0 : 1);
+  return out;
+}
+
+nlohmann::json ServerMetrics::ServerJson(const StorageThread& storage) const {
+  nlohmann::json j;
+  uint64_t total = 0;
+  nlohmann::json by_status = nlohmann::json::object();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::map<unsigned, uint64_t> statuses;
+    for (const auto& [key, n] : requests_) {
+      total += n;
+      statuses[std::get<2>(key)] += n;
+    }
+    for (const auto& [status, n] : statuses) by_status[std::to_string(status)] = n;
+  }
+  const StorageThread::Counters& c = storage.counters();
+  j["requests"] = total;
+  j["requests_by_status"] = by_status;
+  j["connections_open"] = connections_open_.load();
+  j["connections_accepted"] = connections_accepted_.load();
+  j["queue_depth"] = storage.QueueDepth();
+  j["queue_capacity"] = storage.QueueCapacity();
+  j["queue_rejected"] = c.rejected.load();
+  j["storage_batches"] = c.batches.load();
+  j["storage_jobs"] = c.jobs.load();
+  j["wal_syncs"] = c.wal_syncs.load();
+  j["wal_sync_failures"] = c.failed_syncs.load();
+  return j;
+}
+
+nlohmann::json DBStatsJson(const DBStats& s) {
+  nlohmann::json levels = nlohmann::json::array();
+  for (size_t i = 0; i < s.levels.size(); i++) {
+    levels.push_back({{"level", i}, {"files", s.levels[i].files}, {"bytes", s.levels[i].bytes}});
+  }
+  return {
+      {"levels", levels},
+      {"memtable_bytes", s.memtable_bytes},
+      {"frozen_memtables", s.frozen_memtables},
+      {"wal_bytes", s.wal_bytes},
+      {"live_sst_bytes", s.live_sst_bytes},
+      {"last_sequence", s.last_sequence},
+      {"flushes", s.flushes},
+      {"flush_bytes_written", s.flush_bytes_written},
+      {"memtable_compactions", s.memtable_compactions},
+      {"compactions", s.compactions},
+      {"compaction_bytes_read", s.compaction_bytes_read},
+      {"compaction_bytes_written", s.compaction_bytes_written},
+      {"user_bytes_written", s.user_bytes_written},
+      {"write_amplification", s.write_amplification},
+      {"cache_capacity", s.cache_capacity},
+      {"cache_usage", s.cache_usage},
+      {"cache_hits", s.cache_hits},
+      {"cache_misses", s.cache_misses},
+      {"stall_micros", s.stall_micros},
+      {"slowdowns", s.slowdowns},
+      {"stops", s.stops},
+      {"background_error",
+       s.background_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.background_error)},
+  };
+}
+
+}  // namespace keyva::server

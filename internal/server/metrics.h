@@ -1,0 +1,66 @@
+// ServerMetrics: request counters and latency histograms, rendered as Prometheus text.
+//
+// Sessions call RecordRequest once per response sent, labelled by route (a fixed set of
+// templates such as "/kv/{key}", never the raw path, so label cardinality stays bounded), method
+// and status. RenderPrometheus adds the storage thread's counters and queue depth and the engine's
+// DBStats (gathered on the storage thread) to the exposition.
+//
+// Thread-safety: every method may be called from any thread.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+#include "internal/engine/db.h"
+#include "internal/server/storage_thread.h"
+
+namespace keyva::server {
+
+class ServerMetrics {
+ public:
+  // Upper bounds (seconds) of the latency histogram buckets; +Inf is implied.
+  static constexpr std::array<double, 14> kLatencyBuckets = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5, 10};
+
+  void RecordRequest(std::string_view route, std::string_view method, unsigned status,
+                     std::chrono::nanoseconds latency);
+  void ConnectionOpened() {
+    connections_accepted_.fetch_add(1, std::memory_order_relaxed);
+    connections_open_.fetch_add(1, std::memory_order_relaxed);
+  }
+  void ConnectionClosed() { connections_open_.fetch_sub(1, std::memory_order_relaxed); }
+  void AcceptFailed() { accept_errors_.fetch_add(1, std::memory_order_relaxed); }
+
+  // The whole /metrics page.
+  std::string RenderPrometheus(const DBStats& db, const StorageThread& storage) const;
+
+  // Server counters for /api/stats.
+  nlohmann::json ServerJson(const StorageThread& storage) const;
+
+ private:
+  struct Histogram {
+    std::array<uint64_t, kLatencyBuckets.size()> buckets{};  // non-cumulative counts
+    uint64_t count = 0;
+    double sum = 0;
+  };
+  using RequestKey = std::tuple<std::string, std::string, unsigned>;  // route, method, status
+
+  mutable std::mutex mu_;
+  std::map<RequestKey, uint64_t> requests_;   // guarded by mu_
+  std::map<std::string, Histogram> latency_;  // by route; guarded by mu_
+  std::atomic<uint64_t> connections_accepted_{0};
+  std::atomic<int64_t> connections_open_{0};
+  std::atomic<uint64_t> accept_errors_{0};
+};
+
+// DBStats as JSON (for /api/stats).
+nlohmann::json DBStatsJson(const DBStats& stats);
+
+}  // namespace keyva::server

@@ -1,0 +1,348 @@
+// Route resolution, header checks, and the admin and web-page routes; see router.h.
+// The /kv and /seq handlers are in kv_routes.cc.
+#include "internal/server/router.h"
+
+#include <charconv>
+
+#include "internal/server/bearer_auth.h"
+#include "internal/server/uri_decoding.h"
+#include "internal/server/web_assets.h"
+
+namespace keyva::server {
+namespace {
+
+constexpr std::string_view kKvPrefix = "/kv/";
+constexpr std::string_view kSeqPrefix = "/seq/";
+
+bool IsWrite(http::verb m) {
+  return m == http::verb::put || m == http::verb::post || m == http::verb::delete_;
+}
+
+Response MethodNotAllowed(std::string_view allow, const Request& req) {
+  Response res = MakeErrorResponse(http::status::method_not_allowed,
+                                   "method " + std::string(req.method_string()) +
+                                       " is not allowed here; allowed: " + std::string(allow));
+  res.set(http::field::allow, allow);
+  return res;
+}
+
+// A HEAD response: the GET response's headers (with its Content-Length), no body.
+Response StripBodyForHead(Response&& res) {
+  if (res.has_content_length() || !res.body().empty()) {
+    size_t n = res.body().size();
+    res.body().clear();
+    res.content_length(n);
+  }
+  return std::move(res);
+}
+
+}  // namespace
+
+Router::Router(const ServerConfig& config, StorageThread* storage, const ServerMetrics* metrics)
+    : config_(config), storage_(storage), metrics_(metrics) {}
+
+std::string_view Router::RouteLabel(std::string_view target) {
+  std::string_view path, query;
+  SplitTarget(target, &path, &query);
+  if (path == "/kv" || path == "/kv/") return "/kv/";
+  if (path.substr(0, kKvPrefix.size()) == kKvPrefix) return "/kv/{key}";
+  if (path == "/seq" || path.substr(0, kSeqPrefix.size()) == kSeqPrefix) return "/seq/{name}";
+  if (path == "/healthz") return "/healthz";
+  if (path == "/metrics") return "/metrics";
+  if (path == "/api/stats") return "/api/stats";
+  if (FindWebAsset(path) != nullptr) return "/web";
+  return "other";
+}
+
+std::optional<Response> Router::Resolve(const Request& req, Target* t) const {
+  const http::verb method = req.method();
+  std::string_view path, query;
+  SplitTarget(req.target(), &path, &query);
+  if (path.empty() || path.front() != '/') {
+    return MakeErrorResponse(http::status::bad_request,
+                             "the request target must be a path starting with '/'");
+  }
+
+  // 1. The route, and the methods it allows.
+  std::string_view raw_key;
+  std::string_view allow;
+  const char* key_kind = nullptr;
+  if (path == "/kv" || path == "/kv/") {
+    if (IsWrite(method)) {
+      return MakeErrorResponse(http::status::bad_request,
+                               "the key is empty: use /kv/{key} to write or delete a value");
+    }
+    t->route = Route::kKvList;
+    allow = "GET, HEAD";
+  } else if (path.substr(0, kKvPrefix.size()) == kKvPrefix) {
+    t->route = Route::kKv;
+    raw_key = path.substr(kKvPrefix.size());
+    allow = "GET, HEAD, PUT, POST, DELETE";
+    key_kind = "key";
+  } else if (path == "/seq" || path.substr(0, kSeqPrefix.size()) == kSeqPrefix) {
+    t->route = Route::kSeq;
+    raw_key = path.size() > kSeqPrefix.size() ? path.substr(kSeqPrefix.size()) : "";
+    allow = "GET, HEAD, POST, DELETE";
+    key_kind = "counter name";
+  } else if (path == "/healthz") {
+    t->route = Route::kHealth;
+    allow = "GET, HEAD";
+  } else if (path == "/metrics") {
+    t->route = Route::kMetrics;
+    allow = "GET, HEAD";
+  } else if (path == "/api/stats") {
+    t->route = Route::kStats;
+    allow = "GET, HEAD";
+  } else {
+    if (FindWebAsset(path) == nullptr) {
+      return MakeErrorResponse(http::status::not_found,
+                               "no such route: " + std::string(path.substr(0, 200)));
+    }
+    t->route = Route::kWeb;
+    t->path = std::string(path);
+    allow = "GET, HEAD";
+  }
+  bool allowed = false;
+  {
+    std::string_view rest = allow;
+    std::string_view name = req.method_string();
+    while (!rest.empty()) {
+      size_t comma = rest.find(", ");
+      if (rest.substr(0, comma) == name) allowed = true;
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 2);
+    }
+  }
+  if (!allowed) return MethodNotAllowed(allow, req);
+
+  // 2. Authorization for writes.
+  if (!config_.auth_token.empty() && IsWrite(method) &&
+      (t->route == Route::kKv || t->route == Route::kSeq)) {
+    auto auth = req.find(http::field::authorization);
+    if (auth == req.end() || !BearerTokenMatches(auth->value(), config_.auth_token)) {
+      Response res = MakeErrorResponse(http::status::unauthorized,
+                                       auth == req.end()
+                                           ? "writes need an 'Authorization: Bearer <token>' header"
+                                           : "the bearer token is not valid");
+      res.set(http::field::www_authenticate, "Bearer realm=\"keyva\"");
+      return res;
+    }
+  }
+
+  // 3. The key.
+  if (key_kind != nullptr) {
+    if (!PercentDecode(raw_key, false, &t->key)) {
+      return MakeErrorResponse(http::status::bad_request,
+                               std::string("the ") + key_kind + " has a malformed %-escape");
+    }
+    if (t->key.empty()) {
+      return MakeErrorResponse(http::status::bad_request,
+                               std::string("the ") + key_kind + " is empty");
+    }
+    if (t->key.size() > config_.max_key_size) {
+      return MakeErrorResponse(http::status::uri_too_long,
+                               std::string("the ") + key_kind + " is " +
+                                   std::to_string(t->key.size()) + " bytes; the limit is " +
+                                   std::to_string(config_.max_key_size));
+    }
+    if (!IsValidUtf8(t->key)) {
+      return MakeErrorResponse(http::status::bad_request,
+                               std::string("the ") + key_kind + " is not valid UTF-8");
+    }
+  }
+
+  // 4. The query string: only the parameters this route and method take.
+  std::set<std::string_view> params;
+  if (t->route == Route::kKv && (method == http::verb::put || method == http::verb::post)) {
+    params = {"ttl"};
+  } else if (t->route == Route::kKvList) {
+    params = {"prefix", "after", "limit"};
+  } else if (t->route == Route::kSeq && method == http::verb::post) {
+    params = {"by"};
+  }
+  if (t->route != Route::kWeb) {  // the web page may use its own query parameters
+    std::string error;
+    if (!ParseQuery(query, params, &t->params, &error)) {
+      return MakeErrorResponse(http::status::bad_request, error);
+    }
+  }
+  for (const char* name : {"prefix", "after"}) {
+    auto it = t->params.find(name);
+    if (it != t->params.end() && it->second.size() > config_.max_key_size) {
+      return MakeErrorResponse(
+          http::status::uri_too_long,
+          std::string("query parameter '") + name + "' is longer than the key size limit");
+    }
+  }
+  if (auto it = t->params.find("ttl"); it != t->params.end()) {
+    int64_t ttl = 0;
+    const std::string& v = it->second;
+    auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), ttl);
+    constexpr int64_t kMaxTtl = int64_t{10'000'000'000};  // ~317 years
+    if (ec != std::errc() || ptr != v.data() + v.size() || ttl <= 0 || ttl > kMaxTtl) {
+      return MakeErrorResponse(http::status::bad_request,
+                               "ttl must be a whole number of seconds from 1 to " +
+                                   std::to_string(kMaxTtl) + ", not '" + v.substr(0, 40) + "'");
+    }
+  }
+  if (auto it = t->params.find("limit"); it != t->params.end()) {
+    uint64_t limit = 0;
+    const std::string& v = it->second;
+    auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), limit);
+    if (ec != std::errc() || ptr != v.data() + v.size() || limit < 1 || limit > kMaxListLimit) {
+      return MakeErrorResponse(http::status::bad_request,
+                               "limit must be a whole number from 1 to " +
+                                   std::to_string(kMaxListLimit) + ", not '" + v.substr(0, 40) +
+                                   "'");
+    }
+  }
+  if (auto it = t->params.find("by"); it != t->params.end()) {
+    int64_t by = 0;
+    const std::string& v = it->second;
+    auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), by);
+    if (ec != std::errc() || ptr != v.data() + v.size()) {
+      return MakeErrorResponse(http::status::bad_request,
+                               "by must be a whole number from -9223372036854775808 to "
+                               "9223372036854775807, not '" +
+                                   v.substr(0, 40) + "'");
+    }
+  }
+
+  // 5. The body: a value needs a declared length within the limit.
+  if (t->route == Route::kKv && (method == http::verb::put || method == http::verb::post)) {
+    auto cl = req.find(http::field::content_length);
+    if (cl == req.end() && !req.chunked()) {
+      return MakeErrorResponse(http::status::length_required,
+                               "a value needs a Content-Length (or a chunked body)");
+    }
+    if (cl != req.end()) {
+      uint64_t n = 0;
+      std::string_view v = cl->value();
+      auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (ec != std::errc() || n > config_.max_value_size) {
+        return MakeErrorResponse(http::status::payload_too_large,
+                                 "the value is larger than the limit of " +
+                                     std::to_string(config_.max_value_size) + " bytes");
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<Response> Router::CheckHeader(const Request& req) const {
+  Target t;
+  return Resolve(req, &t);
+}
+
+void Router::Handle(Request&& req, Responder respond) {
+  if (req.method() == http::verb::head) {
+    respond = [inner = std::move(respond)](Response&& res) {
+      inner(StripBodyForHead(std::move(res)));
+    };
+  }
+  Target t;
+  if (std::optional<Response> err = Resolve(req, &t)) {
+    respond(std::move(*err));
+    return;
+  }
+  switch (t.route) {
+    case Route::kKv:
+      switch (req.method()) {
+        case http::verb::put:
+        case http::verb::post:
+          HandleKvPut(std::move(t), std::move(req), std::move(respond));
+          return;
+        case http::verb::delete_:
+          HandleKvDelete(std::move(t), req, std::move(respond));
+          return;
+        default:
+          HandleKvGet(std::move(t), req, std::move(respond));
+          return;
+      }
+    case Route::kKvList:
+      HandleKvList(std::move(t), std::move(respond));
+      return;
+    case Route::kSeq:
+      HandleSeq(std::move(t), req, std::move(respond));
+      return;
+    case Route::kHealth:
+      HandleHealth(std::move(respond));
+      return;
+    case Route::kMetrics:
+      HandleMetrics(std::move(respond));
+      return;
+    case Route::kStats:
+      HandleStats(std::move(respond));
+      return;
+    case Route::kWeb:
+      HandleWeb(t, std::move(respond));
+      return;
+  }
+}
+
+void Router::Submit(StorageJob&& job, const Responder& respond) {
+  if (!storage_->Submit(&job)) {
+    respond(MakeErrorResponse(http::status::service_unavailable,
+                              "the server is overloaded (its request queue is full); retry "
+                              "shortly"));
+  }
+}
+
+void Router::HandleHealth(Responder respond) {
+  std::string error;
+  if (!storage_->healthy(&error)) {
+    respond(MakeErrorResponse(http::status::service_unavailable,
+                              "the engine refuses writes after an I/O error: " + error));
+    return;
+  }
+  respond(MakeJsonResponse(http::status::ok, {{"status", "ok"},
+                                              {"queue_depth", storage_->QueueDepth()},
+                                              {"queue_capacity", storage_->QueueCapacity()}}));
+}
+
+void Router::HandleMetrics(Responder respond) {
+  auto stats = std::make_shared<DBStats>();
+  StorageJob job;
+  job.run = [stats](KvStore& store) {
+    *stats = store.db()->GetStats();
+    return false;
+  };
+  job.complete = [this, stats, respond](const Status&) {
+    Response res{http::status::ok, 11};
+    res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    res.set(http::field::cache_control, "no-store");
+    res.body() = metrics_->RenderPrometheus(*stats, *storage_);
+    res.prepare_payload();
+    respond(std::move(res));
+  };
+  Submit(std::move(job), respond);
+}
+
+void Router::HandleStats(Responder respond) {
+  auto stats = std::make_shared<DBStats>();
+  StorageJob job;
+  job.run = [stats](KvStore& store) {
+    *stats = store.db()->GetStats();
+    return false;
+  };
+  job.complete = [this, stats, respond](const Status&) {
+    respond(MakeJsonResponse(http::status::ok, {{"engine", DBStatsJson(*stats)},
+                                                {"server", metrics_->ServerJson(*storage_)}}));
+  };
+  Submit(std::move(job), respond);
+}
+
+void Router::HandleWeb(const Target& t, Responder respond) {
+  const WebAsset* asset = FindWebAsset(t.path);
+  Response res{http::status::ok, 11};
+  res.set(http::field::content_type, asset->content_type);
+  res.set(http::field::cache_control, "no-cache");
+  res.set("Content-Security-Policy",
+          "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+          "object-src 'none'; frame-src 'self' blob:; base-uri 'none'; frame-ancestors 'self'");
+  res.set("Referrer-Policy", "no-referrer");
+  res.body() = std::string(asset->body);
+  res.prepare_payload();
+  respond(std::move(res));
+}
+
+}  // namespace keyva::server

@@ -1,0 +1,87 @@
+// Router: maps each HTTP request to its handler — the /kv, /seq, admin and web-page routes.
+//
+// Routes (see docs and DESIGN §4):
+//   GET|HEAD|PUT|POST|DELETE /kv/{key}   a value ({key} = rest of the path, percent-decoded)
+//   GET|HEAD /kv/?prefix=&after=&limit=   a page of keys
+//   GET|HEAD|POST|DELETE /seq/{name}      a counter (POST ?by=N adds; GET of an unused counter
+//                                         is 0; DELETE resets it and is 204 either way)
+//   GET|HEAD /healthz, /metrics, /api/stats, / (and the other embedded web files)
+//
+// Work is split so the body is never read for a request that will be refused: CheckHeader runs
+// on the header alone (route, method, key and query syntax, auth, body length), then the session
+// reads the body and calls Handle. Handle answers directly (errors, health, web page) or
+// submits a StorageJob; a full storage channel is answered with 503 + Retry-After.
+//
+// Thread-safety: CheckHeader and Handle may be called from any I/O thread concurrently; the
+// Responder is called exactly once, from an I/O thread or from the storage thread, so it must
+// be safe to call from any thread.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "internal/server/config.h"
+#include "internal/server/http_response.h"
+#include "internal/server/metrics.h"
+#include "internal/server/storage_thread.h"
+
+namespace keyva::server {
+
+class Router {
+ public:
+  using Responder = std::function<void(Response&&)>;
+
+  // The largest ?limit= of a listing, and its default.
+  static constexpr size_t kMaxListLimit = 1000;
+  static constexpr size_t kDefaultListLimit = 100;
+  // The longest Content-Type stored with a value.
+  static constexpr size_t kMaxContentTypeSize = 256;
+
+  // All three must outlive the router.
+  Router(const ServerConfig& config, StorageThread* storage, const ServerMetrics* metrics);
+
+  // The route template of a request target ("/kv/{key}", "/kv/", "/seq/{name}", "/healthz",
+  // "/metrics", "/api/stats", "/web", "other"): a bounded label for metrics and logs.
+  static std::string_view RouteLabel(std::string_view target);
+
+  // The checks that need only the header. Returns the error response to send (the body is then
+  // not read), or nullopt when the request may proceed.
+  std::optional<Response> CheckHeader(const Request& req) const;
+
+  // Handles a complete request (header and body).
+  void Handle(Request&& req, Responder respond);
+
+ private:
+  enum class Route { kWeb, kKv, kKvList, kSeq, kHealth, kMetrics, kStats };
+  struct Target {
+    Route route = Route::kWeb;
+    std::string path;  // kWeb: the asset path
+    std::string key;   // kKv: the key; kSeq: the counter name
+    std::map<std::string, std::string> params;
+  };
+
+  // Resolves and validates the target; returns the error response when it is refused.
+  std::optional<Response> Resolve(const Request& req, Target* target) const;
+
+  void HandleKvGet(Target&& t, const Request& req, Responder respond);
+  void HandleKvPut(Target&& t, Request&& req, Responder respond);
+  void HandleKvDelete(Target&& t, const Request& req, Responder respond);
+  void HandleKvList(Target&& t, Responder respond);
+  void HandleSeq(Target&& t, const Request& req, Responder respond);
+  void HandleHealth(Responder respond);
+  void HandleMetrics(Responder respond);
+  void HandleStats(Responder respond);
+  void HandleWeb(const Target& t, Responder respond);
+
+  // Submits job, or answers 503 when the storage channel is full.
+  void Submit(StorageJob&& job, const Responder& respond);
+
+  const ServerConfig& config_;
+  StorageThread* const storage_;
+  const ServerMetrics* const metrics_;
+};
+
+}  // namespace keyva::server

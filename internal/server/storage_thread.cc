@@ -1,0 +1,115 @@
+// The storage thread's loop and group commit; see storage_thread.h.
+#include "internal/server/storage_thread.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <exception>
+
+namespace keyva::server {
+
+StorageThread::StorageThread(std::unique_ptr<DB> db, Settings settings,
+                             std::function<int64_t()> now_micros)
+    : db_(std::move(db)),
+      settings_(settings),
+      store_(db_.get(), std::move(now_micros)),
+      channel_(settings.queue_capacity) {}
+
+StorageThread::~StorageThread() { Stop(); }
+
+void StorageThread::Start() {
+  started_ = true;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+bool StorageThread::Submit(StorageJob* job) {
+  if (channel_.TryPush(job)) return true;
+  counters_.rejected.fetch_add(1, std::memory_order_relaxed);
+  return false;
+}
+
+Status StorageThread::Stop() {
+  if (stopped_) return Status::OK();
+  stopped_ = true;
+  channel_.Close();
+  if (started_) thread_.join();
+  // The loop has ended: this thread is now the DB's only user.
+  Status s = db_->SyncWal();
+  Status c = db_->Close();
+  if (!s.ok()) {
+    spdlog::error("syncing the WAL at shutdown failed: {}", s.ToString());
+    return s;
+  }
+  if (!c.ok()) spdlog::error("closing the database failed: {}", c.ToString());
+  return c;
+}
+
+bool StorageThread::healthy(std::string* error) const {
+  if (healthy_.load(std::memory_order_acquire)) return true;
+  std::lock_guard<std::mutex> lock(error_mu_);
+  *error = error_;
+  return false;
+}
+
+void StorageThread::NoteFailure(const Status& s) {
+  {
+    std::lock_guard<std::mutex> lock(error_mu_);
+    error_ = s.ToString();
+  }
+  healthy_.store(false, std::memory_order_release);
+}
+
+void StorageThread::Loop() {
+  std::vector<StorageJob> batch;
+  batch.reserve(settings_.max_batch);
+  while (true) {
+    batch.clear();
+    bool open = channel_.PopBatch(&batch, settings_.max_batch, settings_.idle_poll);
+    if (!batch.empty()) RunBatch(&batch);
+    db_->PollBackgroundWork();
+    if (!open) break;
+  }
+}
+
+void StorageThread::RunBatch(std::vector<StorageJob>* batch) {
+  std::vector<Status> outcome(batch->size());
+  std::vector<bool> wrote(batch->size(), false);
+  bool any_wrote = false;
+  for (size_t i = 0; i < batch->size(); i++) {
+    try {
+      wrote[i] = (*batch)[i].run(store_);
+    } catch (const std::exception& e) {
+      outcome[i] = Status::IOError(std::string("internal error: ") + e.what());
+      // A job that threw may have written before throwing; treat it as a writer.
+      wrote[i] = true;
+    }
+    any_wrote = any_wrote || wrote[i];
+  }
+  if (Status w = store_.TakeWriteError(); !w.ok()) {
+    NoteFailure(w);
+    spdlog::error("a write failed: {}", w.ToString());
+  }
+  counters_.batches.fetch_add(1, std::memory_order_relaxed);
+  counters_.jobs.fetch_add(batch->size(), std::memory_order_relaxed);
+  Status sync;
+  if (any_wrote && settings_.sync == SyncMode::kAlways) {
+    sync = db_->SyncWal();
+    counters_.wal_syncs.fetch_add(1, std::memory_order_relaxed);
+    if (!sync.ok()) {
+      counters_.failed_syncs.fetch_add(1, std::memory_order_relaxed);
+      NoteFailure(sync);
+      spdlog::error("WAL sync failed; {} writes not acknowledged: {}",
+                    std::count(wrote.begin(), wrote.end(), true), sync.ToString());
+    }
+  }
+  for (size_t i = 0; i < batch->size(); i++) {
+    const Status& s = !outcome[i].ok() ? outcome[i] : (wrote[i] ? sync : outcome[i]);
+    try {
+      (*batch)[i].complete(s);
+    } catch (const std::exception& e) {
+      spdlog::error("completing a request failed: {}", e.what());
+    }
+  }
+}
+
+}  // namespace keyva::server

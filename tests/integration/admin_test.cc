@@ -1,0 +1,117 @@
+// Integration tests of /healthz, /metrics, /api/stats, the web page, and overload (503).
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <thread>
+#include <vector>
+
+#include "tests/integration/http_test_client.h"
+#include "tests/integration/keyvad_process.h"
+
+namespace keyva::testing {
+
+TEST_CASE("/healthz answers ok") {
+  KeyvadProcess keyvad;
+  HttpTestClient c(keyvad.port());
+  HttpReply r = c.Get("/healthz");
+  CHECK(r.status == 200);
+  CHECK(r.Json()["status"] == "ok");
+  CHECK(c.Send("HEAD", "/healthz").status == 200);
+  CHECK(c.Get("/healthz?x=1").status == 400);
+}
+
+TEST_CASE("/metrics exposes requests by route and status, latency, queue and engine stats") {
+  KeyvadProcess keyvad;
+  HttpTestClient c(keyvad.port());
+  REQUIRE(c.Put("/kv/a", "v", "text/plain").status == 201);
+  REQUIRE(c.Get("/kv/missing").status == 404);
+  HttpReply r = c.Get("/metrics");
+  REQUIRE(r.status == 200);
+  CHECK(r.Header("content-type").rfind("text/plain; version=0.0.4", 0) == 0);
+  const std::string& m = r.body;
+  for (const char* want : {
+           "keyva_http_requests_total{route=\"/kv/{key}\",method=\"PUT\",code=\"201\"} 1",
+           "keyva_http_requests_total{route=\"/kv/{key}\",method=\"GET\",code=\"404\"} 1",
+           "keyva_http_request_duration_seconds_bucket{route=\"/kv/{key}\",le=\"+Inf\"} 2",
+           "keyva_http_request_duration_seconds_count{route=\"/kv/{key}\"} 2",
+           "# TYPE keyva_queue_depth gauge",
+           "keyva_queue_capacity 4096",
+           "keyva_wal_syncs_total",
+           "keyva_engine_level_files{level=\"0\"}",
+           "keyva_engine_memtable_bytes",
+           "keyva_engine_write_amplification",
+           "keyva_engine_cache_hits_total",
+       }) {
+    INFO(want);
+    CHECK(m.find(want) != std::string::npos);
+  }
+}
+
+TEST_CASE("/api/stats is JSON of engine stats and server counters") {
+  KeyvadProcess keyvad;
+  HttpTestClient c(keyvad.port());
+  REQUIRE(c.Put("/kv/a", "v", "text/plain").status == 201);
+  nlohmann::json j = c.Get("/api/stats").Json();
+  REQUIRE(j.contains("engine"));
+  REQUIRE(j.contains("server"));
+  CHECK(j["engine"]["levels"].is_array());
+  CHECK(j["engine"]["levels"].size() >= 1);
+  CHECK(j["engine"]["levels"][0].contains("files"));
+  CHECK(j["engine"].contains("write_amplification"));
+  CHECK(j["engine"].contains("cache_hits"));
+  CHECK(j["engine"]["last_sequence"].get<uint64_t>() >= 1);
+  CHECK(j["engine"]["background_error"].is_null());
+  CHECK(j["server"]["requests"].get<uint64_t>() >= 1);
+  CHECK(j["server"]["queue_capacity"] == 4096);
+  CHECK(j["server"]["wal_syncs"].get<uint64_t>() >= 1);
+}
+
+TEST_CASE("GET / serves the web page") {
+  KeyvadProcess keyvad;
+  HttpTestClient c(keyvad.port());
+  HttpReply r = c.Get("/");
+  CHECK(r.status == 200);
+  CHECK(r.Header("content-type") == "text/html; charset=utf-8");
+  CHECK(r.body.find("<html") != std::string::npos);
+  CHECK(r.HasHeader("content-security-policy"));
+  CHECK(c.Send("HEAD", "/").status == 200);
+  CHECK(c.Send("POST", "/", "x").status == 405);
+}
+
+TEST_CASE(
+    "when the storage queue is full, requests get 503 with Retry-After, never anything else") {
+  // A queue of one slot and many concurrent clients: some requests may be refused. Whatever
+  // happens, each answer is a success or a well-formed 503, and the server stays usable.
+  KeyvadProcess keyvad({.args = {"--queue-capacity=1", "--threads=4"}});
+  constexpr int kClients = 8;
+  std::atomic<int> ok{0}, overloaded{0}, other{0}, bad_503{0};
+  std::vector<std::thread> threads;
+  const std::string value(64 * 1024, 'v');
+  for (int t = 0; t < kClients; t++) {
+    threads.emplace_back([&, t] {
+      HttpTestClient c(keyvad.port());
+      for (int i = 0; i < 40; i++) {
+        HttpReply r = c.Put("/kv/t" + std::to_string(t) + "-" + std::to_string(i), value);
+        if (r.status == 201) {
+          ok++;
+        } else if (r.status == 503) {
+          overloaded++;
+          if (r.Header("retry-after") != "1" || r.Json()["status"] != 503) bad_503++;
+        } else {
+          other++;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(other == 0);
+  CHECK(bad_503 == 0);
+  CHECK(ok + overloaded == kClients * 40);
+  CHECK(ok > 0);
+  WARN("503 answers: " << overloaded.load());
+  HttpTestClient c(keyvad.port());
+  CHECK(c.Get("/healthz").status == 200);
+  nlohmann::json stats = c.Get("/api/stats").Json();
+  CHECK(stats["server"]["queue_rejected"] == overloaded.load());
+}
+
+}  // namespace keyva::testing
