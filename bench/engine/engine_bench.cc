@@ -18,7 +18,11 @@
 //        [--num=1000000] [--reads=0] [--sync_num=10000] [--big_num=20000] [--value_size=100]
 //        [--big_value_size=65536] [--seek_nexts=10] [--read_threads=2]
 //        [--cache_bytes=8388608] [--bloom_bits=10] [--seed=301] [--db=DIR] [--keep_dbs]
-//        [--json=FILE] [--markdown=FILE] [--dat=PREFIX]
+//        [--use_existing_db] [--json=FILE] [--markdown=FILE] [--dat=PREFIX]
+//
+// --use_existing_db (implies --keep_dbs) reuses a data set a previous run with the same --db,
+// --num, --value_size and --seed left complete, instead of loading it again: for profiling one
+// read workload without the load in the profile.
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -57,6 +61,7 @@ struct Flags {
   std::string markdown_path;
   std::string dat_prefix;
   bool keep_dbs = false;
+  bool use_existing_db = false;
 };
 
 std::vector<std::string> SplitList(const std::string& s) {
@@ -70,14 +75,15 @@ std::vector<std::string> SplitList(const std::string& s) {
 }
 
 [[noreturn]] void Usage(const std::string& error) {
-  std::fprintf(stderr,
-               "keyva_engine_bench: %s\n"
-               "usage: keyva_engine_bench [--engines=LIST] [--benchmarks=LIST] [--num=N] "
-               "[--reads=N] [--sync_num=N] [--big_num=N] [--value_size=B] "
-               "[--big_value_size=B] [--seek_nexts=N] [--read_threads=N] [--cache_bytes=B] "
-               "[--bloom_bits=N] [--seed=N] [--db=DIR] [--keep_dbs] [--json=FILE] "
-               "[--markdown=FILE] [--dat=PREFIX]\n",
-               error.c_str());
+  std::fprintf(
+      stderr,
+      "keyva_engine_bench: %s\n"
+      "usage: keyva_engine_bench [--engines=LIST] [--benchmarks=LIST] [--num=N] "
+      "[--reads=N] [--sync_num=N] [--big_num=N] [--value_size=B] "
+      "[--big_value_size=B] [--seek_nexts=N] [--read_threads=N] [--cache_bytes=B] "
+      "[--bloom_bits=N] [--seed=N] [--db=DIR] [--keep_dbs] [--use_existing_db] [--json=FILE] "
+      "[--markdown=FILE] [--dat=PREFIX]\n",
+      error.c_str());
   std::exit(2);
 }
 
@@ -106,7 +112,7 @@ Flags ParseFlags(int argc, char** argv) {
     if (size_t eq = name.find('='); eq != std::string::npos) {
       value = name.substr(eq + 1);
       name = name.substr(0, eq);
-    } else if (name != "keep_dbs") {
+    } else if (name != "keep_dbs" && name != "use_existing_db") {
       if (i + 1 >= argc) Usage("--" + name + " needs a value");
       value = argv[++i];
     }
@@ -141,6 +147,8 @@ Flags ParseFlags(int argc, char** argv) {
       f.db = value;
     } else if (name == "keep_dbs") {
       f.keep_dbs = true;
+    } else if (name == "use_existing_db") {
+      f.use_existing_db = f.keep_dbs = true;
     } else if (name == "json") {
       f.json_path = value;
     } else if (name == "markdown") {
@@ -265,6 +273,9 @@ std::string NowUtc() {
   return buf;
 }
 
+// Marks the shared data set in dir as complete (for --use_existing_db), beside the directory.
+void MarkComplete(const std::string& dir) { std::ofstream(dir + ".complete") << "fillrandom\n"; }
+
 bool WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
@@ -338,6 +349,9 @@ int Main(int argc, char** argv) {
           ok = false;
           continue;
         }
+        if (!loaded[e] && f.use_existing_db && fs::exists(shared + ".complete")) {
+          loaded[e] = true;
+        }
         if (!loaded[e]) {
           fs::remove_all(shared, ec);
           fs::create_directories(shared, ec);
@@ -350,6 +364,7 @@ int Main(int argc, char** argv) {
             continue;
           }
           loaded[e] = true;
+          MarkComplete(shared);
         }
         dir = shared;
       }
@@ -363,9 +378,13 @@ int Main(int argc, char** argv) {
       doc["results"].push_back(r);
       if (w.db == DbUse::kLoad) {
         loaded[e] = !r.contains("error");
+        if (loaded[e]) MarkComplete(shared);
         broken[e] = r.contains("error");
       }
-      if (w.db == DbUse::kSharedConsume) loaded[e] = false;
+      if (w.db == DbUse::kSharedConsume) {
+        loaded[e] = false;
+        fs::remove(shared + ".complete", ec);
+      }
       if (w.db == DbUse::kFresh && !f.keep_dbs) fs::remove_all(dir, ec);
     }
   }
