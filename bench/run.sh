@@ -2,14 +2,16 @@
 # One command for keyva's benchmarks: installs the peers (scripts/install-deps.sh --bench), builds
 # with -DKEYVA_BUILD_BENCH=ON into build-bench/ (RelWithDebInfo), runs the engine bench (keyva vs
 # RocksDB, LevelDB, LMDB; each engine and workload in its own process), then the HTTP bench
-# (hook below), and writes:
-#   bench/RESULTS.md                     the report (ratios, never a lone keyva number)
-#   bench/results/engine.json            every measurement and setting of this run
-#   bench/results/engine_{throughput,ratio}.png   gnuplot bar charts
+# (bench/http/run.sh: keyvad vs nginx, etcd, webdis under wrk), and writes:
+#   bench/RESULTS.md                     the report (ratios, never a lone keyva number; the
+#                                        targets with PASS/MISS)
+#   bench/results/{engine,http}.json     every measurement and setting of this run
+#   bench/results/engine_{throughput,ratio}.png, http_{throughput,targets}.png  bar charts
 # A timestamped copy of each run's JSON stays in build-bench/bench-runs/.
 #
 # Usage: bench/run.sh [--quick] [--no-install] [any keyva_engine_bench flag, e.g. --engines=keyva,lmdb]
-#   --quick       N = 100,000 (2,000 fsynced puts, 2,000 x 64 KiB) for a smoke run
+#   --quick       N = 100,000 (2,000 fsynced puts, 2,000 x 64 KiB), and 3 s per HTTP run
+#                 (15 s in a full run) with 10,000 keys, for a smoke run
 #   --no-install  skip scripts/install-deps.sh --bench
 # Environment: KEYVA_BENCH_BUILD_DIR (default build-bench), KEYVA_BENCH_DB_DIR (default
 # <build dir>/bench-db; put it on the disk you want to measure, not on a tmpfs).
@@ -38,7 +40,7 @@ generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 cmake -S . -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DKEYVA_BUILD_BENCH=ON -DKEYVA_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build_dir" -j "$(nproc)" --target keyva_engine_bench
+cmake --build "$build_dir" -j "$(nproc)" --target keyva_engine_bench keyvad
 
 size_flags=()
 mode="full"
@@ -48,6 +50,7 @@ if [[ $quick -eq 1 ]]; then
 fi
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 work=$build_dir/bench-runs/$stamp
 mkdir -p "$work"
 echo "== engine bench ($mode) -> $work"
@@ -61,19 +64,21 @@ else
   echo "gnuplot not found: no charts" >&2
 fi
 
-# ---- HTTP bench hook -------------------------------------------------------------------------
-# The HTTP bench (keyvad under wrk on loopback) is not written yet. When it is, put its runner at
-# bench/http/run.sh: it gets the build dir and an output directory as arguments, must build what
-# it needs there, and must write a Markdown section (with peers or baselines beside every number)
-# to <output dir>/http.md. This function includes that section in RESULTS.md.
-run_http_bench() {
-  if [[ -x bench/http/run.sh ]]; then
-    echo "== HTTP bench -> $work"
-    bench/http/run.sh "$build_dir" "$work" || status=$?
+# ---- HTTP bench: keyvad, nginx, etcd and webdis under wrk on loopback (bench/http/run.sh) ------
+http_flags=()
+if [[ $quick -eq 1 ]]; then http_flags=(--quick); fi
+echo "== HTTP bench ($mode) -> $work"
+if command -v wrk >/dev/null; then
+  bench/http/run.sh "${http_flags[@]}" "$build_dir" "$work" || status=$?
+  if [[ -f $work/http.json ]]; then
+    cp "$work/http.json" "$out_dir/http.json"
+    if command -v gnuplot >/dev/null; then
+      gnuplot -e "dat='$work/http_'; out='$out_dir/http_'" bench/http/charts.gnuplot
+    fi
   fi
-}
-run_http_bench
-# ----------------------------------------------------------------------------------------------
+else
+  echo "wrk not found: no HTTP bench (scripts/install-deps.sh --bench installs it)" >&2
+fi
 
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=""
@@ -89,10 +94,18 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
   echo
   echo "Written by \`bench/run.sh$([[ $quick -eq 1 ]] && echo ' --quick')\` on $(date -u '+%Y-%m-%d %H:%M UTC'),"
   echo "commit $commit$dirty, $(nproc) × $cpu, $mem RAM, $(uname -sr), databases on $fs_type."
-  echo "Load average when it finished: $load (other work on the machine shows up as noise)."
-  echo "Raw numbers and every setting: [results/engine.json](results/engine.json)."
+  echo "Load average (1, 5, 15 min) when it started: $load_start; when it finished: $load (other"
+  echo "work on the machine shows up as noise)."
+  echo "Raw numbers and every setting: [results/engine.json](results/engine.json),"
+  echo "[results/http.json](results/http.json)."
   echo "How the numbers are made, and how to profile: [README.md](README.md)."
   echo
+  if [[ -f $work/http_targets.md ]]; then
+    echo "## Targets"
+    echo
+    cat "$work/http_targets.md"
+    echo
+  fi
   echo "## Engine: keyva vs RocksDB, LevelDB and LMDB"
   echo
   echo "![ops/s per engine and workload](results/engine_throughput.png)"
@@ -106,9 +119,8 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
   if [[ -f $work/http.md ]]; then
     cat "$work/http.md"
   else
-    echo "Not measured yet: the HTTP bench hook in bench/run.sh (\`run_http_bench\`) found no"
-    echo "bench/http/run.sh."
+    echo "Not measured: wrk is not installed, or bench/http/run.sh failed before its report."
   fi
 } >bench/RESULTS.md
-echo "== wrote bench/RESULTS.md, $out_dir/engine.json and charts"
+echo "== wrote bench/RESULTS.md, $out_dir/{engine,http}.json and charts"
 exit $status
