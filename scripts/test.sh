@@ -12,7 +12,7 @@ scripts/install-deps.sh --browser
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 
 jobs=$(nproc)
-KEYVA_BUILD_DIR=build scripts/build.sh -DKEYVA_WERROR=ON
+KEYVA_BUILD_DIR=build scripts/build.sh -DKEYVA_WERROR=ON -DKEYVA_BUILD_BENCH=ON
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 1800
 
 if [[ ${KEYVA_SKIP_CONTAINER:-0} != 1 ]]; then
