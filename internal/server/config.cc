@@ -93,7 +93,9 @@ bool ParseBool(std::string_view v, bool* out) {
 
 const std::vector<FlagSpec>& Flags() {
   static const std::vector<FlagSpec> flags = {
-      {"addr", "HOST:PORT", "0.0.0.0:8080", "address to listen on (port 0 picks a free port)",
+      {"addr", "HOST:PORT", "127.0.0.1:8080",
+       "address to listen on; loopback only by default, :8080 or 0.0.0.0:8080 for every "
+       "interface; port 0 picks a free port",
        false,
        [](ServerConfig* c, std::string_view v) -> std::string {
          if (!SplitHostPort(v, &c->host, &c->port)) {

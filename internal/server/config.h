@@ -21,8 +21,8 @@ namespace keyva::server {
 
 struct ServerConfig {
   // Listen address as given ("host:port", "[v6]:port"); host and port are its parsed parts.
-  std::string addr = "0.0.0.0:8080";
-  std::string host = "0.0.0.0";
+  std::string addr = "127.0.0.1:8080";
+  std::string host = "127.0.0.1";
   uint16_t port = 8080;
   std::string data_dir = "./data";
   SyncMode sync = SyncMode::kAlways;
