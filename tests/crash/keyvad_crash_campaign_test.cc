@@ -98,13 +98,15 @@ void RunClient(uint16_t port, int client, uint64_t seed, uint64_t round, ClientM
         std::string v = MakeValue(key, serial, rng);
         outcome = v;
         HttpReply r = c.Put(path, v, "text/plain");
-        if (r.status != (s.value ? 200 : 201)) return Fail(m, "PUT " + key + " -> " + std::to_string(r.status));
+        if (r.status != (s.value ? 200 : 201))
+          return Fail(m, "PUT " + key + " -> " + std::to_string(r.status));
         s.value = std::move(v);
         s.etag = r.Header("etag");
       } else if (op < 45) {  // DELETE
         outcome = std::nullopt;
         HttpReply r = c.Delete(path);
-        if (r.status != (s.value ? 204 : 404)) return Fail(m, "DELETE " + key + " -> " + std::to_string(r.status));
+        if (r.status != (s.value ? 204 : 404))
+          return Fail(m, "DELETE " + key + " -> " + std::to_string(r.status));
         s.value.reset();
       } else if (op < 60) {  // PUT If-Match: the current ETag (or * when absent) or a stale one
         const bool stale = rng() % 4 == 0 || !s.value;
@@ -113,7 +115,8 @@ void RunClient(uint16_t port, int client, uint64_t seed, uint64_t round, ClientM
         HttpReply r = c.Send("PUT", path, v,
                              {{"Content-Type", "text/plain"},
                               {"If-Match", stale ? (s.value ? kStaleEtag : "*") : s.etag}});
-        if (r.status != (stale ? 412 : 200)) return Fail(m, "If-Match PUT " + key + " -> " + std::to_string(r.status));
+        if (r.status != (stale ? 412 : 200))
+          return Fail(m, "If-Match PUT " + key + " -> " + std::to_string(r.status));
         if (!stale) {
           s.value = std::move(v);
           s.etag = r.Header("etag");
@@ -121,17 +124,21 @@ void RunClient(uint16_t port, int client, uint64_t seed, uint64_t round, ClientM
       } else if (op < 65) {  // DELETE If-Match with the current ETag
         if (s.value) outcome = std::nullopt;
         HttpReply r = c.Send("DELETE", path, "", {{"If-Match", s.value ? s.etag : kStaleEtag}});
-        if (r.status != (s.value ? 204 : 412)) return Fail(m, "If-Match DELETE " + key + " -> " + std::to_string(r.status));
+        if (r.status != (s.value ? 204 : 412))
+          return Fail(m, "If-Match DELETE " + key + " -> " + std::to_string(r.status));
         s.value.reset();
       } else if (op < 75) {  // GET: reads what was acknowledged
         HttpReply r = c.Get(path);
-        if (r.status != (s.value ? 200 : 404) || (s.value && (r.body != *s.value || r.Header("etag") != s.etag))) {
-          return Fail(m, "GET " + key + " -> " + std::to_string(r.status) + " differs from the model");
+        if (r.status != (s.value ? 200 : 404) ||
+            (s.value && (r.body != *s.value || r.Header("etag") != s.etag))) {
+          return Fail(m,
+                      "GET " + key + " -> " + std::to_string(r.status) + " differs from the model");
         }
       } else if (op < 90) {  // this client's counter
         unknown_counter = &m->counter_unknown;
         HttpReply r = c.Send("POST", counter);
-        if (r.status != 200 || r.Json()["value"] != m->counter + 1) return Fail(m, "POST " + counter + " -> " + r.body);
+        if (r.status != 200 || r.Json()["value"] != m->counter + 1)
+          return Fail(m, "POST " + counter + " -> " + r.body);
         m->counter++;
       } else {  // the shared counter
         unknown_counter = &m->hot_unknown;
@@ -198,7 +205,8 @@ uint64_t VerifyAndResolve(uint16_t port, std::vector<ClientModel>* models, int64
   const int64_t v = c.Send("GET", "/seq/hot").Json()["value"];
   if (v < hot_acked || v > hot_acked + hot_unknown) {
     failures->push_back("counter hot = " + std::to_string(v) + ", acknowledged " +
-                        std::to_string(hot_acked) + " + " + std::to_string(hot_unknown) + " unknown");
+                        std::to_string(hot_acked) + " + " + std::to_string(hot_unknown) +
+                        " unknown");
   }
   *hot = v;
   nlohmann::json listing = c.Get("/kv/?limit=1000").Json();
@@ -269,8 +277,7 @@ TEST_CASE("crash campaign: kill -9 under mixed load keeps every acknowledged sta
             << " acknowledged operations, " << checked << " values verified after restarts, "
             << "shared counter " << hot << "; recovery (spawn to /healthz ok) ms: min "
             << recovery_ms.front() << ", median " << recovery_ms[recovery_ms.size() / 2]
-            << ", mean " << sum / recovery_ms.size() << ", max " << recovery_ms.back()
-            << std::endl;
+            << ", mean " << sum / recovery_ms.size() << ", max " << recovery_ms.back() << std::endl;
   CHECK(ops >= static_cast<uint64_t>(rounds));  // the load really ran
 }
 

@@ -5,8 +5,8 @@
 // with its exact value, then lets 8 clients PUT distinct keys concurrently and SIGKILLs keyvad at
 // a random moment. A client stops at its first connection error (its request in flight is then
 // unknown: it may or may not be stored, and is not checked). After the last round one more restart
-// checks every write acknowledged in any round. 20 rounds at KEYVA_TEST_SCALE=1; the seed is printed
-// and KEYVA_TEST_SEED replays it (the kill moments still depend on scheduling).
+// checks every write acknowledged in any round. 20 rounds at KEYVA_TEST_SCALE=1; the seed is
+// printed and KEYVA_TEST_SEED replays it (the kill moments still depend on scheduling).
 #include <signal.h>
 
 #include <algorithm>

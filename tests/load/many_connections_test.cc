@@ -154,8 +154,8 @@ TEST_CASE("1,000 keep-alive connections: no crash, only designed 503s, bounded R
     std::cout << "many connections: RLIMIT_NOFILE hard limit " << limit << " allows only "
               << connections << " connections" << std::endl;
   }
-  const auto duration = std::chrono::milliseconds(
-      std::max<long>(5000, std::lround(30000 * test::TestScale())));
+  const auto duration =
+      std::chrono::milliseconds(std::max<long>(5000, std::lround(30000 * test::TestScale())));
   KeyvadProcess keyvad({.args = {"--queue-capacity=256", "--threads=2"}, .max_open_files = limit});
 
   LoadStats stats;
@@ -179,9 +179,9 @@ TEST_CASE("1,000 keep-alive connections: no crash, only designed 503s, bounded R
 
   const uint64_t requests = stats.ok + stats.not_found + stats.unavailable;
   std::cout << "many connections: " << connections << " connections for "
-            << duration.count() / 1000.0 << " s: " << requests << " requests answered ("
-            << stats.ok << " 200/201, " << stats.not_found << " 404, " << stats.unavailable
-            << " 503), " << stats.errors << " errors; keyvad peak RSS (VmHWM) " << peak_hwm / 1024
+            << duration.count() / 1000.0 << " s: " << requests << " requests answered (" << stats.ok
+            << " 200/201, " << stats.not_found << " 404, " << stats.unavailable << " 503), "
+            << stats.errors << " errors; keyvad peak RSS (VmHWM) " << peak_hwm / 1024
             << " MiB, RSS at end " << rss_at_end / 1024 << " MiB" << std::endl;
   for (const std::string& s : stats.samples) UNSCOPED_INFO(s);
   INFO(keyvad.Log());

@@ -80,7 +80,7 @@ TEST_CASE("200,000 POSTs to /seq/hot from 4 clients count exactly and leave at m
   CHECK(c.Get("/seq/hot").Json()["value"] == total);
   const nlohmann::json stats = c.Get("/api/stats").Json();
   CHECK(keyvad.Stop(SIGTERM) == 0);
-  const int ssts = CountFilesWithSuffix(keyvad.data_dir(), ".sst");
+  const int ssts = test::CountFiles(keyvad.data_dir(), ".sst");
   CHECK(ssts <= 1);
 
   KeyvadProcess again({.data_dir = keyvad.data_dir()});

@@ -35,8 +35,8 @@ using Clock = std::chrono::steady_clock;
 constexpr int kSlowConnections = 500;
 
 // A header that takes minutes at one byte per second.
-const std::string kSlowHeader = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " +
-                                std::string(200, 's') + "\r\n\r\n";
+const std::string kSlowHeader =
+    "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + std::string(200, 's') + "\r\n\r\n";
 
 struct SlowConn {
   int fd = -1;
@@ -81,7 +81,8 @@ SlowResult RunSlowClients(uint16_t port, Clock::time_point until) {
     if (Clock::now() >= until && res.first_wave_dropped == kSlowConnections) break;
     std::vector<pollfd> fds;
     for (const SlowConn& c : conns) fds.push_back({c.fd, POLLIN, 0});
-    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_drip - Clock::now());
+    const auto wait =
+        std::chrono::duration_cast<std::chrono::milliseconds>(next_drip - Clock::now());
     poll(fds.data(), fds.size(), static_cast<int>(std::max<long>(0, wait.count())));
     const bool drip = Clock::now() >= next_drip;
     if (drip) next_drip += std::chrono::seconds(1);
@@ -110,8 +111,10 @@ SlowResult RunSlowClients(uint16_t port, Clock::time_point until) {
       res.dropped++;
       res.bytes_before_drop += c.sent;
       if (c.first_wave) res.first_wave_dropped++;
-      if (Clock::now() < until) open(c, false);
-      else c = SlowConn{-1, 0, false};  // poll ignores negative descriptors
+      if (Clock::now() < until)
+        open(c, false);
+      else
+        c = SlowConn{-1, 0, false};  // poll ignores negative descriptors
     }
   }
   for (SlowConn& c : conns) {
@@ -126,8 +129,8 @@ TEST_CASE("500 slow-header connections are dropped by the header timeout; others
           "[slow_clients]") {
   const long limit = RaiseOpenFileLimit(2 * kSlowConnections + 256);
   REQUIRE(limit >= kSlowConnections + 64);
-  const auto duration = std::chrono::milliseconds(
-      std::max<long>(5000, std::lround(20000 * test::TestScale())));
+  const auto duration =
+      std::chrono::milliseconds(std::max<long>(5000, std::lround(20000 * test::TestScale())));
   KeyvadProcess keyvad({.args = {"--header-timeout=2s"}, .max_open_files = limit});
 
   std::atomic<bool> stop{false};

@@ -3,7 +3,6 @@
 
 #include <sys/resource.h>
 
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -34,19 +33,6 @@ long ProcStatusKiB(pid_t pid, const std::string& field) {
     return kib;
   }
   return -1;
-}
-
-int CountFilesWithSuffix(const std::string& dir, const std::string& suffix) {
-  std::error_code ec;
-  int n = 0;
-  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    if (name.size() >= suffix.size() &&
-        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
-      n++;
-    }
-  }
-  return n;
 }
 
 }  // namespace keyva::testing

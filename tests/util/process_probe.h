@@ -19,7 +19,4 @@ long RaiseOpenFileLimit(long wanted);
 // -1 when the process or the field does not exist.
 long ProcStatusKiB(pid_t pid, const std::string& field);
 
-// Number of files in dir whose name ends in suffix (e.g. ".sst"); 0 when dir does not exist.
-int CountFilesWithSuffix(const std::string& dir, const std::string& suffix);
-
 }  // namespace keyva::testing
