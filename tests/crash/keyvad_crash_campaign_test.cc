@@ -159,11 +159,18 @@ void RunClient(uint16_t port, int client, uint64_t seed, uint64_t round, ClientM
   }
 }
 
-// Checks what keyvad holds against the model and resolves unknowns. Returns values checked.
-uint64_t VerifyAndResolve(uint16_t port, std::vector<ClientModel>* models, int64_t* hot,
-                          std::vector<std::string>* failures) {
+// What the restarts found.
+struct Tally {
+  uint64_t checked = 0;          // values and counters compared with the model
+  uint64_t unknown_applied = 0;  // unanswered requests whose effect is there
+  uint64_t unknown_absent = 0;   // ... and whose effect is not
+};
+
+// Checks what keyvad holds against the model and resolves unknowns.
+void VerifyAndResolve(uint16_t port, std::vector<ClientModel>* models, int64_t* hot, Tally* tally,
+                      std::vector<std::string>* failures) {
   HttpTestClient c(port);
-  uint64_t checked = 0;
+  uint64_t& checked = tally->checked;
   size_t live = 0;
   int64_t hot_acked = *hot, hot_unknown = 0;
   for (int t = 0; t < kClients; t++) {
@@ -181,6 +188,8 @@ uint64_t VerifyAndResolve(uint16_t port, std::vector<ClientModel>* models, int64
         failures->push_back(key + ": " + (got ? std::to_string(got->size()) + " bytes" : "absent") +
                             ", acknowledged " + (s.value ? "a value" : "absent") +
                             (s.unknown ? " (unknown request pending)" : ""));
+      } else if (s.unknown) {
+        ++*(as_acked ? &tally->unknown_absent : &tally->unknown_applied);
       }
       s.value = got;
       s.etag = r.Header("etag");
@@ -195,6 +204,8 @@ uint64_t VerifyAndResolve(uint16_t port, std::vector<ClientModel>* models, int64
                           ", acknowledged " + std::to_string(m.counter) + " + " +
                           std::to_string(m.counter_unknown) + " unknown");
     }
+    tally->unknown_applied += std::max<int64_t>(0, v - m.counter);
+    tally->unknown_absent += std::max<int64_t>(0, m.counter + m.counter_unknown - v);
     m.counter = v;
     m.counter_unknown = 0;
     hot_acked += m.hot_acked;
@@ -214,7 +225,7 @@ uint64_t VerifyAndResolve(uint16_t port, std::vector<ClientModel>* models, int64
     failures->push_back("listing holds " + std::to_string(listing["keys"].size()) +
                         " keys, the model " + std::to_string(live));
   }
-  return checked + 1;
+  checked++;
 }
 
 int CampaignRounds() {
@@ -238,7 +249,8 @@ TEST_CASE("crash campaign: kill -9 under mixed load keeps every acknowledged sta
 
   std::vector<ClientModel> models(kClients);
   int64_t hot = 0;
-  uint64_t checked = 0, ops = 0;
+  Tally tally;
+  uint64_t ops = 0;
   std::vector<double> recovery_ms;
   std::vector<std::string> failures;
   for (int round = 0; round <= rounds; round++) {
@@ -246,7 +258,7 @@ TEST_CASE("crash campaign: kill -9 under mixed load keeps every acknowledged sta
     KeyvadProcess keyvad({.data_dir = data, .args = args});
     REQUIRE(WaitUntilHealthy(keyvad.port()));
     recovery_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - spawn).count());
-    checked += VerifyAndResolve(keyvad.port(), &models, &hot, &failures);
+    VerifyAndResolve(keyvad.port(), &models, &hot, &tally, &failures);
     INFO("round " << round << ", seed " << seed << "\n" << keyvad.Log());
     for (const std::string& f : failures) UNSCOPED_INFO(f);
     REQUIRE(failures.empty());
@@ -274,7 +286,9 @@ TEST_CASE("crash campaign: kill -9 under mixed load keeps every acknowledged sta
   double sum = 0;
   for (double ms : recovery_ms) sum += ms;
   std::cout << "keyvad crash campaign: " << rounds << " rounds, " << ops
-            << " acknowledged operations, " << checked << " values verified after restarts, "
+            << " acknowledged operations, " << tally.checked << " values verified after restarts, "
+            << tally.unknown_applied << " unanswered requests found applied and "
+            << tally.unknown_absent << " not, "
             << "shared counter " << hot << "; recovery (spawn to /healthz ok) ms: min "
             << recovery_ms.front() << ", median " << recovery_ms[recovery_ms.size() / 2]
             << ", mean " << sum / recovery_ms.size() << ", max " << recovery_ms.back() << std::endl;
