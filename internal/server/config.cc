@@ -164,6 +164,10 @@ const std::vector<FlagSpec>& Flags() {
        }},
       {"port-file", "FILE", "none", "write the listening port to FILE once listening", false,
        StringSetter(&ServerConfig::port_file, true)},
+      {"backup-dir", "DIR", "none",
+       "POST /api/checkpoint?name=NAME writes a consistent copy of the database to DIR/NAME "
+       "(NAME: letters, digits, '.', '_', '-'); unset: the route is disabled",
+       false, StringSetter(&ServerConfig::backup_dir, true)},
       {"header-timeout", "DURATION", "10s", "time allowed to send a request's headers", false,
        DurationSetter(&ServerConfig::header_timeout)},
       {"body-timeout", "DURATION", "60s", "time allowed to send a request's body", false,

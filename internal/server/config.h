@@ -41,6 +41,9 @@ struct ServerConfig {
   std::string log_level = "info";
   bool access_log = false;
   std::string port_file;  // when set, the bound port is written here once listening
+  // POST /api/checkpoint writes checkpoints only into subdirectories of this directory; empty
+  // (the default) disables the route.
+  std::string backup_dir;
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds body_timeout{60'000};
   std::chrono::milliseconds idle_timeout{60'000};
