@@ -144,11 +144,15 @@ TEST_CASE("keyvad keeps accepting after running out of file descriptors") {
   REQUIRE(keyvad.Log().find("Too many open files") != std::string::npos);
   conns.clear();  // frees the server's descriptors as it sees the closes
 
-  HttpTestClient c(keyvad.port());
-  CHECK(c.Put("/kv/after-emfile", "ok", "text/plain").status == 201);
-  CHECK(c.Get("/kv/after-emfile").body == "ok");
-  nlohmann::json metrics = c.Get("/api/stats").Json();
-  CHECK(metrics["server"]["connections_accepted"].get<uint64_t>() >= 2);
+  try {
+    HttpTestClient c(keyvad.port());
+    CHECK(c.Put("/kv/after-emfile", "ok", "text/plain").status == 201);
+    CHECK(c.Get("/kv/after-emfile").body == "ok");
+    nlohmann::json metrics = c.Get("/api/stats").Json();
+    CHECK(metrics["server"]["connections_accepted"].get<uint64_t>() >= 2);
+  } catch (const std::exception& e) {
+    FAIL(e.what() << "\nkeyvad log:\n" << keyvad.Log());
+  }
   CHECK(keyvad.Stop(SIGTERM) == 0);
 }
 
