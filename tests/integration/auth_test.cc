@@ -1,8 +1,8 @@
 // Integration tests of --auth-token: writes need the bearer token, reads do not.
 #include <catch2/catch.hpp>
 
-#include "tests/integration/http_test_client.h"
-#include "tests/integration/keyvad_process.h"
+#include "tests/util/http_test_client.h"
+#include "tests/util/keyvad_process.h"
 
 namespace keyva::testing {
 

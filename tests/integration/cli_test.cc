@@ -2,8 +2,8 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 
-#include "tests/integration/http_test_client.h"
-#include "tests/integration/keyvad_process.h"
+#include "tests/util/http_test_client.h"
+#include "tests/util/keyvad_process.h"
 
 namespace keyva::testing {
 

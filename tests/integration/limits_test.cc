@@ -2,8 +2,8 @@
 // malformed requests, Expect: 100-continue, chunked bodies and timeouts.
 #include <catch2/catch.hpp>
 
-#include "tests/integration/http_test_client.h"
-#include "tests/integration/keyvad_process.h"
+#include "tests/util/http_test_client.h"
+#include "tests/util/keyvad_process.h"
 
 namespace keyva::testing {
 

@@ -76,4 +76,7 @@ class RawConnection {
 // Parses the status code of the first response in raw ("HTTP/1.1 413 ..."); 0 if none.
 int StatusOf(const std::string& raw);
 
+// Polls GET /healthz on 127.0.0.1:port until it answers 200 (true) or timeout_ms passes (false).
+bool WaitUntilHealthy(uint16_t port, int timeout_ms = 60000);
+
 }  // namespace keyva::testing

@@ -1,5 +1,5 @@
 // The integration tests' HTTP client; see http_test_client.h.
-#include "tests/integration/http_test_client.h"
+#include "tests/util/http_test_client.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -17,6 +17,7 @@
 #include <chrono>
 #include <optional>
 #include <stdexcept>
+#include <thread>
 
 namespace keyva::testing {
 namespace {
@@ -202,6 +203,20 @@ int StatusOf(const std::string& raw) {
   size_t sp = raw.find(' ');
   if (sp == std::string::npos) return 0;
   return std::atoi(raw.c_str() + sp + 1);
+}
+
+bool WaitUntilHealthy(uint16_t port, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    try {
+      HttpTestClient c(port);
+      if (c.Get("/healthz").status == 200) return true;
+    } catch (const std::exception&) {
+      // not listening yet
+    }
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
 }
 
 }  // namespace keyva::testing

@@ -1,5 +1,5 @@
 // Spawning keyvad for integration tests; see keyvad_process.h.
-#include "tests/integration/keyvad_process.h"
+#include "tests/util/keyvad_process.h"
 
 #include <fcntl.h>
 #include <signal.h>
