@@ -178,12 +178,22 @@ Status DBImpl::OpenImpl() {
 
   s = NewWal(&wal_number_, &wal_);
   if (!s.ok()) return s;
+  // Replayed entries are frozen and flushed to L0 (like LevelDB and RocksDB do at recovery):
+  // reads then meet a small fresh memtable instead of searching up to a whole replayed one, and
+  // the old WALs go away once the flush is installed.
+  const bool flush_replayed = mem_->NumEntries() > 0;
+  if (flush_replayed) {
+    frozen_.push_back(MemGeneration{mem_, mem_wals_});
+    mem_ = std::make_shared<MemTable>();
+    mem_wals_.clear();
+  }
   mem_wals_.push_back(wal_number_);
   versions_->RegisterWal(wal_number_);
   s = versions_->WriteNewManifest();
   if (!s.ok()) return s;
   if (options_.background_work) worker_ = std::make_unique<BackgroundWorker>();
   DeleteObsoleteFiles();
+  if (flush_replayed) MaybeScheduleWork();
   Log("opened " + dir_ + ": " + std::to_string(wals.size()) + " WAL(s) replayed, last sequence " +
       std::to_string(versions_->last_sequence()));
   return Status::OK();
