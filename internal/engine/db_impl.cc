@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 
 #include "internal/engine/block_cache.h"
 #include "internal/engine/filename.h"
+#include "internal/engine/hash.h"
 #include "internal/engine/memtable.h"
 #include "internal/engine/merging_iterator.h"
 #include "internal/engine/retention.h"
@@ -138,8 +140,8 @@ Status DBImpl::OpenImpl() {
       if (s.IsNotFound()) return Status::Corruption(name + ": named by the MANIFEST but missing");
       if (!s.ok()) return s;
       if (size != f->file_size) {
-        return Status::Corruption(name + ": size " + std::to_string(size) + " but the MANIFEST says " +
-                                  std::to_string(f->file_size));
+        return Status::Corruption(name + ": size " + std::to_string(size) +
+                                  " but the MANIFEST says " + std::to_string(f->file_size));
       }
     }
   }
@@ -334,21 +336,16 @@ Status DBImpl::MakeRoomForWrite() {
   PollBackgroundWork();
   if (!bg_error_.ok()) return bg_error_;
   // Compaction debt: slow each write a little when L0 piles up, wait when it piles up more.
-  auto stall_start = std::chrono::steady_clock::now();
-  bool stalled = false;
-  if (job_ && versions_->current()->NumFiles(0) >= config::kL0SlowdownTrigger) {
+  if (job_ && versions_->current_ptr()->NumFiles(0) >= config::kL0SlowdownTrigger) {
+    auto stall_start = std::chrono::steady_clock::now();
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
     stats_.slowdowns++;
-    stalled = true;
-  }
-  while (job_ && versions_->current()->NumFiles(0) >= config::kL0StopTrigger) {
-    Status s = WaitForJob();
-    if (!s.ok()) return s;
-    MaybeScheduleWork();
-    stats_.stops++;
-    stalled = true;
-  }
-  if (stalled) {
+    while (job_ && versions_->current_ptr()->NumFiles(0) >= config::kL0StopTrigger) {
+      Status s = WaitForJob();
+      if (!s.ok()) return s;
+      MaybeScheduleWork();
+      stats_.stops++;
+    }
     stats_.stall_micros += std::chrono::duration_cast<std::chrono::microseconds>(
                                std::chrono::steady_clock::now() - stall_start)
                                .count();
@@ -365,8 +362,20 @@ Status DBImpl::MakeRoomForWrite() {
       continue;
     }
     if (static_cast<int>(frozen_.size()) >= config::kMaxFrozenMemtables) {
-      // Too much flush debt: wait for the helper (a write stall).
       auto start = std::chrono::steady_clock::now();
+      if (job_ && job_->kind == Job::Kind::kCompaction) {
+        // The helper is busy merging SSTs, which can take long; only a flush pays this debt, so
+        // this thread (which would wait anyway) flushes the oldest frozen memtable itself. The
+        // two touch disjoint files: the compaction's inputs stay live until it is installed.
+        Status s = FlushOldestInline();
+        stats_.stall_micros += std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::steady_clock::now() - start)
+                                   .count();
+        stats_.stops++;
+        if (!s.ok()) return s;
+        continue;
+      }
+      // Too much flush debt: wait for the helper's flush (a write stall).
       Status s = WaitForJob();
       stats_.stall_micros += std::chrono::duration_cast<std::chrono::microseconds>(
                                  std::chrono::steady_clock::now() - start)
@@ -568,8 +577,16 @@ void DBImpl::MaybeScheduleWork() {
     StartJob(std::move(job));
     return;
   }
-  auto plan = picker_.Pick(*versions_->current());
-  if (plan) StartCompaction(std::move(plan));
+  // Pick depends only on the Version (and on the picker's pointers, which move only when it
+  // returns a plan), so a Version that needed nothing still needs nothing.
+  const uint64_t id = versions_->current_id();
+  if (id == idle_version_id_) return;
+  auto plan = picker_.Pick(*versions_->current_ptr());
+  if (!plan) {
+    idle_version_id_ = id;
+    return;
+  }
+  StartCompaction(std::move(plan));
 }
 
 void DBImpl::StartCompaction(std::unique_ptr<CompactionPlan> plan) {
@@ -596,6 +613,20 @@ void DBImpl::StartCompaction(std::unique_ptr<CompactionPlan> plan) {
   for (uint64_t i = 0; i < files * 2 + 2; i++) job->numbers.push_back(versions_->NewFileNumber());
   job->plan = std::move(plan);
   StartJob(std::move(job));
+}
+
+Status DBImpl::FlushOldestInline() {
+  auto job = std::make_unique<Job>();
+  job->kind = Job::Kind::kFlush;
+  job->mem = frozen_.front().mem;
+  job->snapshots = LiveSnapshots();
+  job->numbers.push_back(versions_->NewFileNumber());
+  pending_outputs_.insert(job->numbers.begin(), job->numbers.end());
+  auto it = job->mem->NewIterator();
+  job->status = WriteTables(it.get(), job.get(), /*bottommost=*/false, /*split=*/false);
+  Status s = InstallJob(job.get());
+  if (!s.ok()) SetBackgroundError(s);
+  return s;
 }
 
 void DBImpl::StartJob(std::unique_ptr<Job> job) {
@@ -693,7 +724,8 @@ Status DBImpl::InstallCompaction(Job* job) {
 }
 
 Status DBImpl::InstallFlush(Job* job) {
-  Status s = env_->SyncDir(dir_);  // the new SST's name must be durable before the MANIFEST names it
+  Status s =
+      env_->SyncDir(dir_);  // the new SST's name must be durable before the MANIFEST names it
   if (!s.ok()) return s;
   VersionEdit edit;
   for (const auto& f : job->outputs) edit.AddFile(0, f);
@@ -805,14 +837,27 @@ Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string
     found = it->mem->Get(key, snapshot, &type, &stored, &seq);
   }
   if (!found) {
-    std::string lookup = MakeInternalKey(key, snapshot, kValueTypeForSeek);
-    auto version = versions_->current();
+    // The internal lookup key, on the stack for ordinary key sizes.
+    char small[128];
+    std::string large;
+    std::string_view lookup;
+    const uint64_t trailer = PackSequenceAndType(snapshot, kValueTypeForSeek);
+    if (key.size() + 8 <= sizeof(small)) {
+      if (!key.empty()) std::memcpy(small, key.data(), key.size());
+      EncodeFixed64(small + key.size(), trailer);
+      lookup = std::string_view(small, key.size() + 8);
+    } else {
+      large = MakeInternalKey(key, snapshot, kValueTypeForSeek);
+      lookup = large;
+    }
+    const uint64_t key_hash = Hash64(key);  // one hash for every file's bloom filter
+    const Version* version = versions_->current_ptr();
+    std::string ikey;
     auto probe = [&](const FileMeta& f) -> Status {
       std::shared_ptr<SstReader> reader;
       Status s = table_cache_->Get(f, &reader);
       if (!s.ok()) return s;
-      std::string ikey;
-      s = reader->Get(lookup, options.fill_cache, &found, &ikey, &stored);
+      s = reader->GetWithHash(lookup, key_hash, options.fill_cache, &found, &ikey, &stored);
       if (!s.ok() || !found) return s;
       ParsedInternalKey parsed;
       if (!ParseInternalKey(ikey, &parsed)) {
@@ -907,7 +952,7 @@ class DBImpl::Iter final : public DBIterator {
   SequenceNumber snapshot_;
   int64_t now_us_;
   std::vector<std::shared_ptr<MemTable>> mems_;  // keep the memtables alive
-  std::shared_ptr<const Version> version_;        // keep the files alive
+  std::shared_ptr<const Version> version_;       // keep the files alive
   bool valid_ = false;
   std::string skip_;
   bool has_skip_ = false;
