@@ -582,6 +582,7 @@ void DBImpl::MaybeScheduleWork() {
   const uint64_t id = versions_->current_id();
   if (id == idle_version_id_) return;
   auto plan = picker_.Pick(*versions_->current_ptr());
+  if (!plan) plan = PickSeekCompaction();
   if (!plan) {
     idle_version_id_ = id;
     return;
@@ -613,6 +614,33 @@ void DBImpl::StartCompaction(std::unique_ptr<CompactionPlan> plan) {
   for (uint64_t i = 0; i < files * 2 + 2; i++) job->numbers.push_back(versions_->NewFileNumber());
   job->plan = std::move(plan);
   StartJob(std::move(job));
+}
+
+void DBImpl::ChargeSeek(const FileMeta& f, int level) {
+  if (level >= config::kNumLevels - 1) return;
+  auto it = seeks_left_.find(f.number);
+  if (it == seeks_left_.end()) {
+    // As LevelDB: one seek costs about as much as compacting 16 KiB, and at least 100 are allowed.
+    int allowed = static_cast<int>(std::min<uint64_t>(f.file_size / 16384, 1 << 30));
+    it = seeks_left_.emplace(f.number, std::max(allowed, 100)).first;
+  }
+  if (--it->second > 0 || seek_compaction_number_ != 0) return;
+  seek_compaction_number_ = f.number;  // scheduled by Get once it is done with its Version
+  seek_compaction_level_ = level;
+  idle_version_id_ = UINT64_MAX;  // there is work now
+}
+
+std::unique_ptr<CompactionPlan> DBImpl::PickSeekCompaction() {
+  if (seek_compaction_number_ == 0) return nullptr;
+  const uint64_t number = seek_compaction_number_;
+  const int level = seek_compaction_level_;
+  seek_compaction_number_ = 0;
+  seeks_left_.erase(number);
+  const Version& v = *versions_->current_ptr();
+  for (const auto& f : v.files[level]) {
+    if (f->number == number) return picker_.PickFile(v, level, f);
+  }
+  return nullptr;  // already compacted away
 }
 
 Status DBImpl::FlushOldestInline() {
@@ -761,7 +789,10 @@ void DBImpl::DeleteObsoleteFiles() {
         break;
       case FileType::kSst:
         remove = live.count(number) == 0;
-        if (remove) table_cache_->Evict(number);
+        if (remove) {
+          table_cache_->Evict(number);
+          seeks_left_.erase(number);
+        }
         break;
       case FileType::kManifest:
         remove = number != versions_->manifest_number();
@@ -866,8 +897,23 @@ Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string
       type = parsed.type;
       return Status::OK();
     };
+    // Seek accounting (LevelDB's allowed_seeks): a lookup that had to go past a file charges that
+    // file; a file charged too often is compacted, so read-mostly data settles into fewer runs.
+    const FileMeta* first_probed = nullptr;
+    int first_level = 0;
+    bool charged = false;
+    auto before_probe = [&](const FileMeta& f, int level) {
+      if (first_probed == nullptr) {
+        first_probed = &f;
+        first_level = level;
+      } else if (!charged) {
+        charged = true;
+        ChargeSeek(*first_probed, first_level);
+      }
+    };
     for (const auto& f : version->files[0]) {
       if (key < ExtractUserKey(f->smallest) || key > ExtractUserKey(f->largest)) continue;
+      before_probe(*f, 0);
       Status s = probe(*f);
       if (!s.ok()) return s;
       if (found) break;
@@ -877,9 +923,14 @@ Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string
       if (i >= version->files[level].size()) continue;
       const FileMeta& f = *version->files[level][i];
       if (key < ExtractUserKey(f.smallest)) continue;
+      before_probe(f, level);
       Status s = probe(f);
       if (!s.ok()) return s;
     }
+  }
+  // A read-only owner never calls PollBackgroundWork: install finished work now and then.
+  if ((job_ && (++gets_since_poll_ & 1023) == 0) || (!job_ && seek_compaction_number_ != 0)) {
+    PollBackgroundWork();
   }
   if (!found || type == ValueType::kDeletion) return Status::NotFound("key not found");
   std::string_view bytes;

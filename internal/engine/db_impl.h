@@ -35,6 +35,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "internal/engine/compaction.h"
@@ -120,6 +121,11 @@ class DBImpl final : public DB {
   // Flushes frozen_.front() on the calling (owner) thread and installs it; used while the helper
   // runs a compaction and the frozen memtables are at their limit.
   Status FlushOldestInline();
+  // Counts one lookup that went past file f of level; schedules its compaction when it has used
+  // up its allowed seeks (see Get).
+  void ChargeSeek(const FileMeta& f, int level);
+  // The compaction of the file whose seeks ran out, if it is still live; clears the request.
+  std::unique_ptr<CompactionPlan> PickSeekCompaction();
   void StartCompaction(std::unique_ptr<CompactionPlan> plan);
   Status RunCompactionJob(Job* job);
   // Waits for the running job (if any) and installs it.
@@ -160,6 +166,11 @@ class DBImpl final : public DB {
   CompactionPicker picker_;
   // VersionSet::current_id() of the last Version for which the picker found nothing to do.
   uint64_t idle_version_id_ = UINT64_MAX;
+  // Seek compaction: seeks left per file number, and the file (0 = none) waiting to be compacted.
+  std::unordered_map<uint64_t, int> seeks_left_;
+  uint64_t seek_compaction_number_ = 0;
+  int seek_compaction_level_ = 0;
+  uint64_t gets_since_poll_ = 0;
   Status bg_error_;
   bool closed_ = false;
 

@@ -3,6 +3,7 @@
 #include "internal/engine/db.h"
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <map>
 
 #include "internal/engine/fault_env.h"
@@ -317,6 +318,40 @@ TEST_CASE("reopen flushes the replayed WAL entries to an L0 SST and drops the ol
   db = MustOpen(o, "/db");  // and again: nothing lost, nothing doubled
   CHECK(Contents(db.get()).size() == 200);
   CHECK(GetOr(db.get(), "k199") == "v199");
+}
+
+TEST_CASE("lookups that keep going past a file get it compacted (seek compaction)",
+          "[db][compaction]") {
+  FaultEnv env;
+  Options o = FaultOptions(&env);
+  o.background_work = false;
+  auto db = MustOpen(o, "/db");
+  auto key = [](int i) {
+    char buf[16];
+    std::snprintf(buf, sizeof(buf), "k%04d", i);
+    return std::string(buf);
+  };
+  for (int i = 0; i < 1000; i += 2) REQUIRE(db->Put(key(i), "old" + std::to_string(i)).ok());
+  REQUIRE(db->Flush().ok());
+  // A newer L0 file spanning the whole range but holding only its two ends.
+  REQUIRE(db->Put(key(0), "new0").ok());
+  REQUIRE(db->Put(key(998), "new998").ok());
+  REQUIRE(db->Flush().ok());
+  REQUIRE(db->GetStats().levels[0].files == 2);
+  // Every lookup of a middle key probes the newer file first, then finds the key in the older.
+  for (int round = 0; round < 300; round++) {
+    REQUIRE(GetOr(db.get(), key(500)) == "old500");
+  }
+  REQUIRE(db->WaitForBackgroundWork().ok());
+  DBStats st = db->GetStats();
+  CHECK(st.levels[0].files == 0);
+  CHECK(st.compactions >= 1);
+  auto all = Contents(db.get());
+  CHECK(all.size() == 500);
+  CHECK(all[key(0)] == "new0");
+  CHECK(all[key(998)] == "new998");
+  CHECK(all[key(500)] == "old500");
+  REQUIRE(db->VerifyIntegrity().ok());
 }
 
 }  // namespace keyva
