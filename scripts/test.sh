@@ -4,6 +4,8 @@
 # then runs it again under AddressSanitizer + UBSan and the threaded parts under ThreadSanitizer. Long campaigns read KEYVA_TEST_SCALE (default 1; raise it for longer runs by
 # hand); the sanitizer passes run them at KEYVA_SANITIZER_SCALE (default 0.1) since the
 # instrumented code is several times slower. KEYVA_SKIP_SANITIZERS=1 skips those passes.
+# After the first pass, scripts/container-test.sh builds the Docker image with podman and checks
+# it (run, restart on its volume, checkpoint, graceful stop); KEYVA_SKIP_CONTAINER=1 skips it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --browser
@@ -12,6 +14,10 @@ scripts/install-deps.sh --browser
 jobs=$(nproc)
 KEYVA_BUILD_DIR=build scripts/build.sh -DKEYVA_WERROR=ON
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 1800
+
+if [[ ${KEYVA_SKIP_CONTAINER:-0} != 1 ]]; then
+  scripts/container-test.sh
+fi
 
 if [[ ${KEYVA_SKIP_SANITIZERS:-0} != 1 ]]; then
   export KEYVA_TEST_SCALE=${KEYVA_SANITIZER_SCALE:-0.1}

@@ -7,6 +7,8 @@
 //     del KEY                 delete the value
 //     ls [PREFIX]             list keys (every page): key, size, type, modified
 //     seq NAME [--by N]       add N (default 1) to a counter, print the new value
+//     health                  exit 0 when keyvad answers /healthz with 200 (container checks)
+//     checkpoint [NAME]       ask keyvad for an online backup in its --backup-dir
 //
 // --url defaults to $KEYVA_URL or http://127.0.0.1:8080; --token to $KEYVA_AUTH_TOKEN.
 // Exit codes: 0 success, 1 the server refused (its message on stderr), 2 usage, 3 unreachable.
@@ -43,6 +45,9 @@ constexpr const char* kUsage =
     "  del KEY              delete the value\n"
     "  ls [PREFIX]          list keys: key, size, content type, modified (tab-separated)\n"
     "  seq NAME [--by N]    add N (default 1) to a counter and print the new value\n"
+    "  health               check /healthz: exit 0 when the server is healthy\n"
+    "  checkpoint [NAME]    write a consistent copy of the database to the server's\n"
+    "                       --backup-dir/NAME (default NAME: checkpoint-<UTC time>)\n"
     "\n"
     "Options:\n"
     "  --url URL            keyvad's address (env KEYVA_URL, default http://127.0.0.1:8080)\n"
@@ -214,6 +219,27 @@ int Seq(ApiClient& api, const std::string& name, const Args& args) {
   return 0;
 }
 
+int Health(ApiClient& api) {
+  ApiResponse r = api.Send("GET", "/healthz", "");
+  if (r.status != 200) return Refused(r);
+  std::cout << "healthy\n";
+  return 0;
+}
+
+int Checkpoint(ApiClient& api, const std::string& name) {
+  std::string target = "/api/checkpoint";
+  if (!name.empty()) target += "?name=" + QueryValue(name);
+  ApiResponse r = api.Send("POST", target, "");
+  if (r.status != 201) return Refused(r);
+  nlohmann::json j = nlohmann::json::parse(r.body, nullptr, false);
+  if (j.is_discarded() || !j.contains("path")) {
+    std::cerr << "keyva: unexpected answer: " << r.body << "\n";
+    return 1;
+  }
+  std::cout << j["path"].get<std::string>() << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -246,6 +272,9 @@ int main(int argc, char** argv) {
     if (cmd == "del" && rest.size() == 1) return Del(api, rest[0]);
     if (cmd == "ls" && rest.size() <= 1) return Ls(api, rest.empty() ? "" : rest[0]);
     if (cmd == "seq" && rest.size() == 1) return Seq(api, rest[0], args);
+    if (cmd == "health" && rest.empty()) return Health(api);
+    if (cmd == "checkpoint" && rest.size() <= 1)
+      return Checkpoint(api, rest.empty() ? "" : rest[0]);
     return Usage("bad command or arguments: " + cmd);
   } catch (const ApiError& e) {
     std::cerr << "keyva: " << e.what() << "\n";

@@ -124,6 +124,17 @@ class DB {
   // Waits until no flush or compaction is pending or running (tests and benchmarks).
   virtual Status WaitForBackgroundWork() = 0;
 
+  // Writes a consistent copy of the database into dir, which must not exist yet (its parent is
+  // created when missing). The copy opens as a database (DB::Open, or keyvad --data-dir) holding
+  // every write acknowledged before the call, and nothing written after it. SSTs are hard-linked
+  // when dir is on the same file system (else copied), the live WALs are synced and copied, a
+  // fresh MANIFEST describing the current files is written, and CURRENT is written last: a
+  // directory without CURRENT is an unfinished checkpoint. Runs on the owner thread and blocks
+  // it while it copies (the WALs, and the SSTs when they cannot be linked).
+  // Errors: InvalidArgument when dir exists or is empty, the background error if there is one,
+  // else the I/O error (files already written into dir are removed, best effort).
+  virtual Status Checkpoint(const std::string& dir) = 0;
+
   virtual DBStats GetStats() = 0;
   // Checks every block checksum of every live SST (and the sortedness of levels 1+).
   virtual Status VerifyIntegrity() = 0;

@@ -84,6 +84,7 @@ class DBImpl final : public DB {
   Status CompactRange(const std::string* begin, const std::string* end) override;
   void PollBackgroundWork() override;
   Status WaitForBackgroundWork() override;
+  Status Checkpoint(const std::string& dir) override;  // in checkpoint.cc
   DBStats GetStats() override;
   Status VerifyIntegrity() override;
   Status Close() override;

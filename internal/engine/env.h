@@ -74,6 +74,11 @@ class Env {
   // Atomically replaces target if it exists.
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
   virtual Status TruncateFile(const std::string& name, uint64_t size) = 0;
+  // Makes `to` a second name (hard link) of the existing file `from`. NotSupported when this Env
+  // or the file system cannot (different file systems, no hard links); callers then copy.
+  virtual Status LinkFile(const std::string& from, const std::string& to) {
+    return Status::NotSupported(to + ": this Env cannot make hard links");
+  }
   virtual Status GetFileSize(const std::string& name, uint64_t* size) = 0;
   // Creates dir (and missing parents); OK if it exists.
   virtual Status CreateDir(const std::string& dir) = 0;

@@ -249,6 +249,15 @@ class PosixEnv final : public Env {
     return Status::OK();
   }
 
+  Status LinkFile(const std::string& from, const std::string& to) override {
+    if (::link(from.c_str(), to.c_str()) == 0) return Status::OK();
+    int err = errno;
+    if (err == EXDEV || err == EPERM || err == ENOTSUP || err == EMLINK) {
+      return Status::NotSupported(to + ": cannot hard-link " + from + ": " + std::strerror(err));
+    }
+    return PosixError(from, err);
+  }
+
   Status TruncateFile(const std::string& name, uint64_t size) override {
     if (::truncate(name.c_str(), static_cast<off_t>(size)) != 0) return PosixError(name, errno);
     return Status::OK();

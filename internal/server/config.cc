@@ -93,7 +93,9 @@ bool ParseBool(std::string_view v, bool* out) {
 
 const std::vector<FlagSpec>& Flags() {
   static const std::vector<FlagSpec> flags = {
-      {"addr", "HOST:PORT", "0.0.0.0:8080", "address to listen on (port 0 picks a free port)",
+      {"addr", "HOST:PORT", "127.0.0.1:8080",
+       "address to listen on; loopback only by default, :8080 or 0.0.0.0:8080 for every "
+       "interface; port 0 picks a free port",
        false,
        [](ServerConfig* c, std::string_view v) -> std::string {
          if (!SplitHostPort(v, &c->host, &c->port)) {
@@ -162,6 +164,10 @@ const std::vector<FlagSpec>& Flags() {
        }},
       {"port-file", "FILE", "none", "write the listening port to FILE once listening", false,
        StringSetter(&ServerConfig::port_file, true)},
+      {"backup-dir", "DIR", "none",
+       "POST /api/checkpoint?name=NAME writes a consistent copy of the database to DIR/NAME "
+       "(NAME: letters, digits, '.', '_', '-'); unset: the route is disabled",
+       false, StringSetter(&ServerConfig::backup_dir, true)},
       {"header-timeout", "DURATION", "10s", "time allowed to send a request's headers", false,
        DurationSetter(&ServerConfig::header_timeout)},
       {"body-timeout", "DURATION", "60s", "time allowed to send a request's body", false,

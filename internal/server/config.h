@@ -21,8 +21,8 @@ namespace keyva::server {
 
 struct ServerConfig {
   // Listen address as given ("host:port", "[v6]:port"); host and port are its parsed parts.
-  std::string addr = "0.0.0.0:8080";
-  std::string host = "0.0.0.0";
+  std::string addr = "127.0.0.1:8080";
+  std::string host = "127.0.0.1";
   uint16_t port = 8080;
   std::string data_dir = "./data";
   SyncMode sync = SyncMode::kAlways;
@@ -41,6 +41,9 @@ struct ServerConfig {
   std::string log_level = "info";
   bool access_log = false;
   std::string port_file;  // when set, the bound port is written here once listening
+  // POST /api/checkpoint writes checkpoints only into subdirectories of this directory; empty
+  // (the default) disables the route.
+  std::string backup_dir;
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds body_timeout{60'000};
   std::chrono::milliseconds idle_timeout{60'000};

@@ -50,6 +50,7 @@ std::string_view Router::RouteLabel(std::string_view target) {
   if (path == "/healthz") return "/healthz";
   if (path == "/metrics") return "/metrics";
   if (path == "/api/stats") return "/api/stats";
+  if (path == "/api/checkpoint") return "/api/checkpoint";
   if (FindWebAsset(path) != nullptr) return "/web";
   return "other";
 }
@@ -93,6 +94,9 @@ std::optional<Response> Router::Resolve(const Request& req, Target* t) const {
   } else if (path == "/api/stats") {
     t->route = Route::kStats;
     allow = "GET, HEAD";
+  } else if (path == "/api/checkpoint") {
+    t->route = Route::kCheckpoint;
+    allow = "POST";
   } else {
     if (FindWebAsset(path) == nullptr) {
       return MakeErrorResponse(http::status::not_found,
@@ -116,7 +120,7 @@ std::optional<Response> Router::Resolve(const Request& req, Target* t) const {
 
   // 2. Authorization for writes.
   if (!config_.auth_token.empty() && IsWrite(method) &&
-      (t->route == Route::kKv || t->route == Route::kSeq)) {
+      (t->route == Route::kKv || t->route == Route::kSeq || t->route == Route::kCheckpoint)) {
     auto auth = req.find(http::field::authorization);
     if (auth == req.end() || !BearerTokenMatches(auth->value(), config_.auth_token)) {
       Response res = MakeErrorResponse(http::status::unauthorized,
@@ -158,6 +162,8 @@ std::optional<Response> Router::Resolve(const Request& req, Target* t) const {
     params = {"prefix", "after", "limit"};
   } else if (t->route == Route::kSeq && method == http::verb::post) {
     params = {"by"};
+  } else if (t->route == Route::kCheckpoint) {
+    params = {"name"};
   }
   if (t->route != Route::kWeb) {  // the web page may use its own query parameters
     std::string error;
@@ -205,6 +211,10 @@ std::optional<Response> Router::Resolve(const Request& req, Target* t) const {
                                "9223372036854775807, not '" +
                                    v.substr(0, 40) + "'");
     }
+  }
+
+  if (t->route == Route::kCheckpoint) {
+    if (std::optional<Response> refused = CheckCheckpointRequest(*t)) return refused;
   }
 
   // 5. The body: a value needs a declared length within the limit.
@@ -272,6 +282,9 @@ void Router::Handle(Request&& req, Responder respond) {
       return;
     case Route::kStats:
       HandleStats(std::move(respond));
+      return;
+    case Route::kCheckpoint:
+      HandleCheckpoint(std::move(t), std::move(respond));
       return;
     case Route::kWeb:
       HandleWeb(t, std::move(respond));

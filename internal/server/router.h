@@ -6,6 +6,8 @@
 //   GET|HEAD|POST|DELETE /seq/{name}      a counter (POST ?by=N adds; GET of an unused counter
 //                                         is 0; DELETE resets it and is 204 either way)
 //   GET|HEAD /healthz, /metrics, /api/stats, / (and the other embedded web files)
+//   POST /api/checkpoint?name=NAME        a consistent copy of the database in
+//                                         <--backup-dir>/NAME (checkpoint_route.cc)
 //
 // Work is split so the body is never read for a request that will be refused: CheckHeader runs
 // on the header alone (route, method, key and query syntax, auth, body length), then the session
@@ -55,7 +57,7 @@ class Router {
   void Handle(Request&& req, Responder respond);
 
  private:
-  enum class Route { kWeb, kKv, kKvList, kSeq, kHealth, kMetrics, kStats };
+  enum class Route { kWeb, kKv, kKvList, kSeq, kHealth, kMetrics, kStats, kCheckpoint };
   struct Target {
     Route route = Route::kWeb;
     std::string path;  // kWeb: the asset path
@@ -75,6 +77,10 @@ class Router {
   void HandleMetrics(Responder respond);
   void HandleStats(Responder respond);
   void HandleWeb(const Target& t, Responder respond);
+  // POST /api/checkpoint (checkpoint_route.cc): the header check (route enabled, valid name)
+  // and the handler.
+  std::optional<Response> CheckCheckpointRequest(const Target& t) const;
+  void HandleCheckpoint(Target&& t, Responder respond);
 
   // Submits job, or answers 503 when the storage channel is full.
   void Submit(StorageJob&& job, const Responder& respond);

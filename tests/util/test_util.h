@@ -1,8 +1,12 @@
 // Small helpers shared by the test binaries: seeds, scale, temporary directories.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -23,6 +27,34 @@ inline double TestScale() {
     if (v > 0) return v;
   }
   return 1.0;
+}
+
+// A 16-byte key spread over the key space (n scrambled by a multiplicative hash, in hex).
+inline std::string Key16(uint64_t n) {
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx",
+                static_cast<unsigned long long>(n * 0x9E3779B97F4A7C15ull));
+  return std::string(buf, 16);
+}
+
+// A 100-byte incompressible value.
+inline std::string Value100(std::mt19937_64& rng) {
+  std::string v(100, '\0');
+  for (size_t i = 0; i < v.size(); i += 8) {
+    uint64_t r = rng();
+    std::memcpy(&v[i], &r, std::min<size_t>(8, v.size() - i));
+  }
+  return v;
+}
+
+// The process's peak resident set (VmHWM of /proc/self/status) in bytes; 0 when unknown.
+inline uint64_t PeakRssBytes() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10) * 1024;
+  }
+  return 0;
 }
 
 // A fresh directory under the system temp dir, removed when the object dies.

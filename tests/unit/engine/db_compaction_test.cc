@@ -12,20 +12,8 @@
 namespace keyva {
 namespace {
 
-std::string Key16(uint64_t n) {
-  char buf[17];
-  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(n * 0x9E3779B97F4A7C15ull));
-  return std::string(buf, 16);
-}
-
-std::string Value100(std::mt19937_64& rng) {
-  std::string v(100, '\0');
-  for (size_t i = 0; i < v.size(); i += 8) {
-    uint64_t r = rng();
-    std::memcpy(&v[i], &r, std::min<size_t>(8, v.size() - i));
-  }
-  return v;
-}
+using test::Key16;
+using test::Value100;
 
 uint64_t TotalFiles(const DBStats& s) {
   uint64_t n = 0;

@@ -69,7 +69,7 @@ TEST_CASE("SplitHostPort accepts IPv4, names, bracketed IPv6 and :port") {
 TEST_CASE("defaults, environment fallbacks and flag precedence") {
   ServerConfig c;
   REQUIRE(Parse({}, {}, &c).action == ConfigParseResult::Action::kRun);
-  CHECK(c.addr == "0.0.0.0:8080");
+  CHECK(c.addr == "127.0.0.1:8080");
   CHECK(c.data_dir == "./data");
   CHECK(c.sync == SyncMode::kAlways);
   CHECK(c.max_value_size == 16u << 20);
