@@ -1,14 +1,11 @@
-// The POSIX Env: read-only memory maps (pread once kMaxMappedFiles are mapped) for random reads, a
-// user-space buffer for appends, fdatasync for Sync and flock for the directory lock.
+// The POSIX Env: pread for random reads, a user-space buffer for appends, fdatasync for Sync and
+// flock for the directory lock.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -70,38 +67,6 @@ class PosixRandomAccessFile final : public RandomAccessFile {
  private:
   std::string name_;
   int fd_;
-};
-
-// SST files are immutable once written, so the engine reads them through a read-only shared map:
-// a block read is a pointer into the map, without a system call or a copy. At most
-// kMaxMappedFiles maps exist at once (address space and vm.max_map_count); beyond that files are
-// read with pread. A mapped file must not be truncated while it is open (the engine never does;
-// another process doing it would fault the reader).
-constexpr int kMaxMappedFiles = sizeof(void*) >= 8 ? 1000 : 0;
-std::atomic<int> mapped_files{0};
-
-class PosixMmapRandomAccessFile final : public RandomAccessFile {
- public:
-  PosixMmapRandomAccessFile(std::string name, void* base, size_t length)
-      : name_(std::move(name)), base_(static_cast<const char*>(base)), length_(length) {}
-  ~PosixMmapRandomAccessFile() override {
-    ::munmap(const_cast<char*>(base_), length_);
-    mapped_files.fetch_sub(1, std::memory_order_relaxed);
-  }
-
-  Status Read(uint64_t offset, size_t n, std::string_view* result, char*) const override {
-    if (offset >= length_) {
-      *result = std::string_view();
-      return Status::OK();
-    }
-    *result = std::string_view(base_ + offset, std::min<uint64_t>(n, length_ - offset));
-    return Status::OK();
-  }
-
- private:
-  std::string name_;
-  const char* base_;
-  size_t length_;
 };
 
 class PosixWritableFile final : public WritableFile {
@@ -201,19 +166,6 @@ class PosixEnv final : public Env {
                              std::unique_ptr<RandomAccessFile>* result) override {
     int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return OpenError(name);
-    struct stat st;
-    if (::fstat(fd, &st) == 0 && st.st_size > 0) {
-      if (mapped_files.fetch_add(1, std::memory_order_relaxed) < kMaxMappedFiles) {
-        const auto length = static_cast<size_t>(st.st_size);
-        void* base = ::mmap(nullptr, length, PROT_READ, MAP_SHARED, fd, 0);
-        if (base != MAP_FAILED) {
-          ::close(fd);
-          result->reset(new PosixMmapRandomAccessFile(name, base, length));
-          return Status::OK();
-        }
-      }
-      mapped_files.fetch_sub(1, std::memory_order_relaxed);
-    }
     result->reset(new PosixRandomAccessFile(name, fd));
     return Status::OK();
   }
