@@ -3,7 +3,7 @@
 
 namespace keyva {
 
-BlockCache::BlockCache(size_t capacity_bytes) : capacity_(capacity_bytes) {}
+BlockCache::BlockCache(size_t capacity_bytes) : capacity_(capacity_bytes) { index_.reserve(1024); }
 
 std::shared_ptr<const Block> BlockCache::Lookup(uint64_t file_number, uint64_t offset) {
   std::lock_guard<std::mutex> l(mu_);
@@ -43,13 +43,16 @@ void BlockCache::Insert(uint64_t file_number, uint64_t offset, std::shared_ptr<c
 }
 
 void BlockCache::EraseFile(uint64_t file_number) {
-  LruList evicted;
+  LruList evicted;  // released after the lock is let go
   std::lock_guard<std::mutex> l(mu_);
-  auto it = index_.lower_bound(Key(file_number, 0));
-  while (it != index_.end() && it->first.first == file_number) {
-    usage_ -= it->second->charge;
-    evicted.splice(evicted.end(), lru_, it->second);
-    it = index_.erase(it);
+  for (auto it = lru_.begin(); it != lru_.end();) {
+    auto next = std::next(it);
+    if (it->key.first == file_number) {
+      usage_ -= it->charge;
+      index_.erase(it->key);
+      evicted.splice(evicted.end(), lru_, it);
+    }
+    it = next;
   }
 }
 

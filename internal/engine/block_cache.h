@@ -14,9 +14,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <list>
-#include <map>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 #include <utility>
 
 #include "internal/engine/block.h"
@@ -46,6 +46,14 @@ class BlockCache {
 
  private:
   using Key = std::pair<uint64_t, uint64_t>;  // (file number, offset)
+  struct KeyHash {
+    size_t operator()(const Key& k) const {
+      uint64_t h = (k.first * 0x9e3779b97f4a7c15ull) ^ (k.second + 0x632be59bd9b4e019ull);
+      h ^= h >> 29;
+      h *= 0xbf58476d1ce4e5b9ull;
+      return static_cast<size_t>(h ^ (h >> 32));
+    }
+  };
   struct Entry {
     Key key;
     std::shared_ptr<const Block> block;
@@ -56,7 +64,8 @@ class BlockCache {
   const size_t capacity_;
   mutable std::mutex mu_;
   LruList lru_;
-  std::map<Key, LruList::iterator> index_;  // ordered, so EraseFile is a range walk
+  // Hashed: a lookup is one probe (EraseFile walks the LRU list instead; it is rare).
+  std::unordered_map<Key, LruList::iterator, KeyHash> index_;
   size_t usage_ = 0;
   std::atomic<uint64_t> hits_{0};
   std::atomic<uint64_t> misses_{0};

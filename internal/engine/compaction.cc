@@ -117,6 +117,13 @@ std::unique_ptr<CompactionPlan> CompactionPicker::Pick(const Version& v) {
   return Expand(v, best_level, {*it});
 }
 
+std::unique_ptr<CompactionPlan> CompactionPicker::PickFile(const Version& v, int level,
+                                                           std::shared_ptr<const FileMeta> f) {
+  if (level >= config::kNumLevels - 1) return nullptr;
+  if (level == 0) return Expand(v, 0, v.files[0]);  // all of L0 (see the file comment)
+  return Expand(v, level, {std::move(f)});
+}
+
 std::unique_ptr<CompactionPlan> CompactionPicker::PickRange(const Version& v, int level,
                                                             const std::string* begin,
                                                             const std::string* end) {

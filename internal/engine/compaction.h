@@ -7,6 +7,10 @@
 // When level n+1 has no overlapping file and level n contributes one file, the file is simply moved
 // (a MANIFEST edit, no I/O).
 //
+// Seek compaction (LevelDB's allowed_seeks): when no score is due, a file that point lookups keep
+// going past (the DB counts them) is compacted into the next level (PickFile), so read-mostly data
+// settles into fewer sorted runs.
+//
 // Scores: L0 = files / kL0CompactionTrigger; level n >= 1 = bytes / LevelTarget(v, n). The
 // highest score >= 1 is compacted first.
 //
@@ -27,7 +31,7 @@
 namespace keyva {
 
 struct CompactionPlan {
-  int level = 0;                                            // input level; output is level + 1
+  int level = 0;                                           // input level; output is level + 1
   std::vector<std::shared_ptr<const FileMeta>> inputs[2];  // [0] from level, [1] from level + 1
   bool trivial_move = false;
   // No level below the output holds data in the inputs' key range: tombstones and expired values
@@ -51,6 +55,10 @@ class CompactionPicker {
   // unbounded) into level + 1; nullptr when level holds no such file.
   std::unique_ptr<CompactionPlan> PickRange(const Version& v, int level, const std::string* begin,
                                             const std::string* end);
+  // A compaction of file f of level into level + 1 (every L0 file when level is 0), for a file
+  // that reads keep going past (seek compaction).
+  std::unique_ptr<CompactionPlan> PickFile(const Version& v, int level,
+                                           std::shared_ptr<const FileMeta> f);
   // The largest score (>= 1 means a compaction is due).
   static double MaxScore(const Version& v);
 

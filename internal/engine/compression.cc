@@ -76,6 +76,51 @@ Status ZstdUncompress(std::string_view input, std::string* output) {
   return Status::OK();
 }
 
+Status Lz4UncompressToBuffer(std::string_view input, std::unique_ptr<char[]>* output,
+                             size_t* size) {
+  uint32_t raw_size;
+  if (!GetVarint32(&input, &raw_size)) {
+    return Status::Corruption("lz4 block: bad uncompressed size");
+  }
+  if (raw_size > kMaxUncompressedBlockSize) {
+    return Status::Corruption("lz4 block: uncompressed size " + std::to_string(raw_size) +
+                              " exceeds the limit");
+  }
+  if (input.size() > static_cast<size_t>(LZ4_MAX_INPUT_SIZE)) {
+    return Status::Corruption("lz4 block: compressed input too large");
+  }
+  std::unique_ptr<char[]> buf(new char[raw_size == 0 ? 1 : raw_size]);
+  int n = LZ4_decompress_safe(input.data(), buf.get(), static_cast<int>(input.size()),
+                              static_cast<int>(raw_size));
+  if (n < 0 || static_cast<uint32_t>(n) != raw_size) {
+    return Status::Corruption("lz4 block: malformed compressed data");
+  }
+  *output = std::move(buf);
+  *size = raw_size;
+  return Status::OK();
+}
+
+Status ZstdUncompressToBuffer(std::string_view input, std::unique_ptr<char[]>* output,
+                              size_t* size) {
+  unsigned long long content = ZSTD_getFrameContentSize(input.data(), input.size());
+  if (content == ZSTD_CONTENTSIZE_ERROR || content == ZSTD_CONTENTSIZE_UNKNOWN) {
+    return Status::Corruption("zstd block: bad frame header");
+  }
+  if (content > kMaxUncompressedBlockSize) {
+    return Status::Corruption("zstd block: uncompressed size " + std::to_string(content) +
+                              " exceeds the limit");
+  }
+  const auto raw_size = static_cast<size_t>(content);
+  std::unique_ptr<char[]> buf(new char[raw_size == 0 ? 1 : raw_size]);
+  size_t n = ZSTD_decompress(buf.get(), raw_size, input.data(), input.size());
+  if (ZSTD_isError(n) || n != raw_size) {
+    return Status::Corruption("zstd block: malformed compressed data");
+  }
+  *output = std::move(buf);
+  *size = raw_size;
+  return Status::OK();
+}
+
 }  // namespace
 
 bool IsKnownCompressionType(uint8_t type) {
@@ -103,6 +148,24 @@ Status UncompressBlock(CompressionType type, std::string_view input, std::string
       return Lz4Uncompress(input, output);
     case CompressionType::kZstd:
       return ZstdUncompress(input, output);
+    case CompressionType::kNone:
+      break;
+  }
+  return Status::Corruption("unknown compression type " +
+                            std::to_string(static_cast<unsigned>(type)));
+}
+
+}  // namespace keyva
+
+namespace keyva {
+
+Status UncompressBlock(CompressionType type, std::string_view input,
+                       std::unique_ptr<char[]>* output, size_t* size) {
+  switch (type) {
+    case CompressionType::kLz4:
+      return Lz4UncompressToBuffer(input, output, size);
+    case CompressionType::kZstd:
+      return ZstdUncompressToBuffer(input, output, size);
     case CompressionType::kNone:
       break;
   }

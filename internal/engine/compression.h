@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -42,5 +43,8 @@ inline bool ShouldStoreCompressed(size_t raw_size, size_t compressed_size) {
 // input is malformed, claims more than kMaxUncompressedBlockSize bytes, or type is unknown or
 // kNone.
 Status UncompressBlock(CompressionType type, std::string_view input, std::string* output);
+// The same into a new heap buffer of exactly *size bytes (no zero-fill; the read path).
+Status UncompressBlock(CompressionType type, std::string_view input,
+                       std::unique_ptr<char[]>* output, size_t* size);
 
 }  // namespace keyva

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 
 #include "internal/engine/block_cache.h"
 #include "internal/engine/filename.h"
+#include "internal/engine/hash.h"
 #include "internal/engine/memtable.h"
 #include "internal/engine/merging_iterator.h"
 #include "internal/engine/retention.h"
@@ -138,8 +140,8 @@ Status DBImpl::OpenImpl() {
       if (s.IsNotFound()) return Status::Corruption(name + ": named by the MANIFEST but missing");
       if (!s.ok()) return s;
       if (size != f->file_size) {
-        return Status::Corruption(name + ": size " + std::to_string(size) + " but the MANIFEST says " +
-                                  std::to_string(f->file_size));
+        return Status::Corruption(name + ": size " + std::to_string(size) +
+                                  " but the MANIFEST says " + std::to_string(f->file_size));
       }
     }
   }
@@ -178,12 +180,22 @@ Status DBImpl::OpenImpl() {
 
   s = NewWal(&wal_number_, &wal_);
   if (!s.ok()) return s;
+  // Replayed entries are frozen and flushed to L0 (like LevelDB and RocksDB do at recovery):
+  // reads then meet a small fresh memtable instead of searching up to a whole replayed one, and
+  // the old WALs go away once the flush is installed.
+  const bool flush_replayed = mem_->NumEntries() > 0;
+  if (flush_replayed) {
+    frozen_.push_back(MemGeneration{mem_, mem_wals_});
+    mem_ = std::make_shared<MemTable>();
+    mem_wals_.clear();
+  }
   mem_wals_.push_back(wal_number_);
   versions_->RegisterWal(wal_number_);
   s = versions_->WriteNewManifest();
   if (!s.ok()) return s;
   if (options_.background_work) worker_ = std::make_unique<BackgroundWorker>();
   DeleteObsoleteFiles();
+  if (flush_replayed) MaybeScheduleWork();
   Log("opened " + dir_ + ": " + std::to_string(wals.size()) + " WAL(s) replayed, last sequence " +
       std::to_string(versions_->last_sequence()));
   return Status::OK();
@@ -324,21 +336,16 @@ Status DBImpl::MakeRoomForWrite() {
   PollBackgroundWork();
   if (!bg_error_.ok()) return bg_error_;
   // Compaction debt: slow each write a little when L0 piles up, wait when it piles up more.
-  auto stall_start = std::chrono::steady_clock::now();
-  bool stalled = false;
-  if (job_ && versions_->current()->NumFiles(0) >= config::kL0SlowdownTrigger) {
+  if (job_ && versions_->current_ptr()->NumFiles(0) >= config::kL0SlowdownTrigger) {
+    auto stall_start = std::chrono::steady_clock::now();
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
     stats_.slowdowns++;
-    stalled = true;
-  }
-  while (job_ && versions_->current()->NumFiles(0) >= config::kL0StopTrigger) {
-    Status s = WaitForJob();
-    if (!s.ok()) return s;
-    MaybeScheduleWork();
-    stats_.stops++;
-    stalled = true;
-  }
-  if (stalled) {
+    while (job_ && versions_->current_ptr()->NumFiles(0) >= config::kL0StopTrigger) {
+      Status s = WaitForJob();
+      if (!s.ok()) return s;
+      MaybeScheduleWork();
+      stats_.stops++;
+    }
     stats_.stall_micros += std::chrono::duration_cast<std::chrono::microseconds>(
                                std::chrono::steady_clock::now() - stall_start)
                                .count();
@@ -355,8 +362,20 @@ Status DBImpl::MakeRoomForWrite() {
       continue;
     }
     if (static_cast<int>(frozen_.size()) >= config::kMaxFrozenMemtables) {
-      // Too much flush debt: wait for the helper (a write stall).
       auto start = std::chrono::steady_clock::now();
+      if (job_ && job_->kind == Job::Kind::kCompaction) {
+        // The helper is busy merging SSTs, which can take long; only a flush pays this debt, so
+        // this thread (which would wait anyway) flushes the oldest frozen memtable itself. The
+        // two touch disjoint files: the compaction's inputs stay live until it is installed.
+        Status s = FlushOldestInline();
+        stats_.stall_micros += std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::steady_clock::now() - start)
+                                   .count();
+        stats_.stops++;
+        if (!s.ok()) return s;
+        continue;
+      }
+      // Too much flush debt: wait for the helper's flush (a write stall).
       Status s = WaitForJob();
       stats_.stall_micros += std::chrono::duration_cast<std::chrono::microseconds>(
                                  std::chrono::steady_clock::now() - start)
@@ -558,8 +577,17 @@ void DBImpl::MaybeScheduleWork() {
     StartJob(std::move(job));
     return;
   }
-  auto plan = picker_.Pick(*versions_->current());
-  if (plan) StartCompaction(std::move(plan));
+  // Pick depends only on the Version (and on the picker's pointers, which move only when it
+  // returns a plan), so a Version that needed nothing still needs nothing.
+  const uint64_t id = versions_->current_id();
+  if (id == idle_version_id_) return;
+  auto plan = picker_.Pick(*versions_->current_ptr());
+  if (!plan) plan = PickSeekCompaction();
+  if (!plan) {
+    idle_version_id_ = id;
+    return;
+  }
+  StartCompaction(std::move(plan));
 }
 
 void DBImpl::StartCompaction(std::unique_ptr<CompactionPlan> plan) {
@@ -586,6 +614,47 @@ void DBImpl::StartCompaction(std::unique_ptr<CompactionPlan> plan) {
   for (uint64_t i = 0; i < files * 2 + 2; i++) job->numbers.push_back(versions_->NewFileNumber());
   job->plan = std::move(plan);
   StartJob(std::move(job));
+}
+
+void DBImpl::ChargeSeek(const FileMeta& f, int level) {
+  if (level >= config::kNumLevels - 1) return;
+  auto it = seeks_left_.find(f.number);
+  if (it == seeks_left_.end()) {
+    // As LevelDB: one seek costs about as much as compacting 16 KiB, and at least 100 are allowed.
+    int allowed = static_cast<int>(std::min<uint64_t>(f.file_size / 16384, 1 << 30));
+    it = seeks_left_.emplace(f.number, std::max(allowed, 100)).first;
+  }
+  if (--it->second > 0 || seek_compaction_number_ != 0) return;
+  seek_compaction_number_ = f.number;  // scheduled by Get once it is done with its Version
+  seek_compaction_level_ = level;
+  idle_version_id_ = UINT64_MAX;  // there is work now
+}
+
+std::unique_ptr<CompactionPlan> DBImpl::PickSeekCompaction() {
+  if (seek_compaction_number_ == 0) return nullptr;
+  const uint64_t number = seek_compaction_number_;
+  const int level = seek_compaction_level_;
+  seek_compaction_number_ = 0;
+  seeks_left_.erase(number);
+  const Version& v = *versions_->current_ptr();
+  for (const auto& f : v.files[level]) {
+    if (f->number == number) return picker_.PickFile(v, level, f);
+  }
+  return nullptr;  // already compacted away
+}
+
+Status DBImpl::FlushOldestInline() {
+  auto job = std::make_unique<Job>();
+  job->kind = Job::Kind::kFlush;
+  job->mem = frozen_.front().mem;
+  job->snapshots = LiveSnapshots();
+  job->numbers.push_back(versions_->NewFileNumber());
+  pending_outputs_.insert(job->numbers.begin(), job->numbers.end());
+  auto it = job->mem->NewIterator();
+  job->status = WriteTables(it.get(), job.get(), /*bottommost=*/false, /*split=*/false);
+  Status s = InstallJob(job.get());
+  if (!s.ok()) SetBackgroundError(s);
+  return s;
 }
 
 void DBImpl::StartJob(std::unique_ptr<Job> job) {
@@ -683,7 +752,8 @@ Status DBImpl::InstallCompaction(Job* job) {
 }
 
 Status DBImpl::InstallFlush(Job* job) {
-  Status s = env_->SyncDir(dir_);  // the new SST's name must be durable before the MANIFEST names it
+  Status s =
+      env_->SyncDir(dir_);  // the new SST's name must be durable before the MANIFEST names it
   if (!s.ok()) return s;
   VersionEdit edit;
   for (const auto& f : job->outputs) edit.AddFile(0, f);
@@ -719,7 +789,10 @@ void DBImpl::DeleteObsoleteFiles() {
         break;
       case FileType::kSst:
         remove = live.count(number) == 0;
-        if (remove) table_cache_->Evict(number);
+        if (remove) {
+          table_cache_->Evict(number);
+          seeks_left_.erase(number);
+        }
         break;
       case FileType::kManifest:
         remove = number != versions_->manifest_number();
@@ -795,14 +868,27 @@ Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string
     found = it->mem->Get(key, snapshot, &type, &stored, &seq);
   }
   if (!found) {
-    std::string lookup = MakeInternalKey(key, snapshot, kValueTypeForSeek);
-    auto version = versions_->current();
+    // The internal lookup key, on the stack for ordinary key sizes.
+    char small[128];
+    std::string large;
+    std::string_view lookup;
+    const uint64_t trailer = PackSequenceAndType(snapshot, kValueTypeForSeek);
+    if (key.size() + 8 <= sizeof(small)) {
+      if (!key.empty()) std::memcpy(small, key.data(), key.size());
+      EncodeFixed64(small + key.size(), trailer);
+      lookup = std::string_view(small, key.size() + 8);
+    } else {
+      large = MakeInternalKey(key, snapshot, kValueTypeForSeek);
+      lookup = large;
+    }
+    const uint64_t key_hash = Hash64(key);  // one hash for every file's bloom filter
+    const Version* version = versions_->current_ptr();
+    std::string ikey;
     auto probe = [&](const FileMeta& f) -> Status {
       std::shared_ptr<SstReader> reader;
       Status s = table_cache_->Get(f, &reader);
       if (!s.ok()) return s;
-      std::string ikey;
-      s = reader->Get(lookup, options.fill_cache, &found, &ikey, &stored);
+      s = reader->GetWithHash(lookup, key_hash, options.fill_cache, &found, &ikey, &stored);
       if (!s.ok() || !found) return s;
       ParsedInternalKey parsed;
       if (!ParseInternalKey(ikey, &parsed)) {
@@ -811,8 +897,23 @@ Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string
       type = parsed.type;
       return Status::OK();
     };
+    // Seek accounting (LevelDB's allowed_seeks): a lookup that had to go past a file charges that
+    // file; a file charged too often is compacted, so read-mostly data settles into fewer runs.
+    const FileMeta* first_probed = nullptr;
+    int first_level = 0;
+    bool charged = false;
+    auto before_probe = [&](const FileMeta& f, int level) {
+      if (first_probed == nullptr) {
+        first_probed = &f;
+        first_level = level;
+      } else if (!charged) {
+        charged = true;
+        ChargeSeek(*first_probed, first_level);
+      }
+    };
     for (const auto& f : version->files[0]) {
       if (key < ExtractUserKey(f->smallest) || key > ExtractUserKey(f->largest)) continue;
+      before_probe(*f, 0);
       Status s = probe(*f);
       if (!s.ok()) return s;
       if (found) break;
@@ -822,9 +923,14 @@ Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string
       if (i >= version->files[level].size()) continue;
       const FileMeta& f = *version->files[level][i];
       if (key < ExtractUserKey(f.smallest)) continue;
+      before_probe(f, level);
       Status s = probe(f);
       if (!s.ok()) return s;
     }
+  }
+  // A read-only owner never calls PollBackgroundWork: install finished work now and then.
+  if ((job_ && (++gets_since_poll_ & 1023) == 0) || (!job_ && seek_compaction_number_ != 0)) {
+    PollBackgroundWork();
   }
   if (!found || type == ValueType::kDeletion) return Status::NotFound("key not found");
   std::string_view bytes;
@@ -897,7 +1003,7 @@ class DBImpl::Iter final : public DBIterator {
   SequenceNumber snapshot_;
   int64_t now_us_;
   std::vector<std::shared_ptr<MemTable>> mems_;  // keep the memtables alive
-  std::shared_ptr<const Version> version_;        // keep the files alive
+  std::shared_ptr<const Version> version_;       // keep the files alive
   bool valid_ = false;
   std::string skip_;
   bool has_skip_ = false;

@@ -19,6 +19,11 @@
 // tail fails Open with Corruption naming the file. A batch whose first sequence is not above the
 // largest sequence replayed so far was already replayed (a memtable rewrite copies entries into a
 // new WAL before the old ones are dropped) and is skipped.
+// The replayed entries are then frozen and flushed to L0 like any full memtable (as LevelDB and
+// RocksDB do), so reads after a reopen do not search a large replayed memtable first.
+//
+// Stalls: when kMaxFrozenMemtables memtables wait while the helper runs a compaction, the owner
+// flushes the oldest one itself (FlushOldestInline) instead of waiting for the whole compaction.
 #pragma once
 
 #include <condition_variable>
@@ -30,6 +35,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "internal/engine/compaction.h"
@@ -93,9 +99,9 @@ class DBImpl final : public DB {
     enum class Kind { kFlush, kCompaction } kind = Kind::kFlush;
     std::future<void> done;
     // Inputs.
-    std::shared_ptr<MemTable> mem;           // flush
-    std::unique_ptr<CompactionPlan> plan;    // compaction
-    std::vector<uint64_t> numbers;           // file numbers the outputs may use
+    std::shared_ptr<MemTable> mem;         // flush
+    std::unique_ptr<CompactionPlan> plan;  // compaction
+    std::vector<uint64_t> numbers;         // file numbers the outputs may use
     std::vector<SequenceNumber> snapshots;
     int64_t now_us = 0;
     // Outputs (written by the helper, read by the owner after done).
@@ -113,6 +119,14 @@ class DBImpl final : public DB {
   // Starts the next flush (first) or compaction when the helper is free.
   void MaybeScheduleWork();
   void StartJob(std::unique_ptr<Job> job);
+  // Flushes frozen_.front() on the calling (owner) thread and installs it; used while the helper
+  // runs a compaction and the frozen memtables are at their limit.
+  Status FlushOldestInline();
+  // Counts one lookup that went past file f of level; schedules its compaction when it has used
+  // up its allowed seeks (see Get).
+  void ChargeSeek(const FileMeta& f, int level);
+  // The compaction of the file whose seeks ran out, if it is still live; clears the request.
+  std::unique_ptr<CompactionPlan> PickSeekCompaction();
   void StartCompaction(std::unique_ptr<CompactionPlan> plan);
   Status RunCompactionJob(Job* job);
   // Waits for the running job (if any) and installs it.
@@ -151,6 +165,13 @@ class DBImpl final : public DB {
   std::unique_ptr<BackgroundWorker> worker_;
   std::unique_ptr<Job> job_;  // at most one at a time
   CompactionPicker picker_;
+  // VersionSet::current_id() of the last Version for which the picker found nothing to do.
+  uint64_t idle_version_id_ = UINT64_MAX;
+  // Seek compaction: seeks left per file number, and the file (0 = none) waiting to be compacted.
+  std::unordered_map<uint64_t, int> seeks_left_;
+  uint64_t seek_compaction_number_ = 0;
+  int seek_compaction_level_ = 0;
+  uint64_t gets_since_poll_ = 0;
   Status bg_error_;
   bool closed_ = false;
 

@@ -29,9 +29,11 @@ namespace config {
 constexpr int kNumLevels = 7;
 // L0 file count that triggers a compaction into L1.
 constexpr int kL0CompactionTrigger = 4;
-// L0 file count at which writes are slowed, and at which they wait.
-constexpr int kL0SlowdownTrigger = 8;
-constexpr int kL0StopTrigger = 12;
+// L0 file count at which writes are slowed, and at which they wait (RocksDB's defaults: with bloom
+// filters a point read passes an L0 file cheaply, and bursts of writes are not throttled to the
+// speed of the compaction running right then).
+constexpr int kL0SlowdownTrigger = 20;
+constexpr int kL0StopTrigger = 36;
 // Frozen (immutable) memtables waiting for flush before writes wait.
 constexpr int kMaxFrozenMemtables = 2;
 // Target size of each level from L1 on: L1 = kL1MaxBytes, then x kLevelSizeMultiplier.

@@ -1,6 +1,8 @@
 // Block handles, trailers, footer and ReadBlock; see sst_format.h.
 #include "internal/engine/sst_format.h"
 
+#include <cstring>
+
 #include "internal/engine/coding.h"
 #include "internal/engine/compression.h"
 #include "internal/engine/hash.h"
@@ -89,6 +91,63 @@ Status ReadBlock(const RandomAccessFile& file, uint64_t data_end, const BlockHan
   }
   s = UncompressBlock(type, stored, contents);
   if (!s.ok()) return Status::Corruption(s.message() + where);
+  return Status::OK();
+}
+
+}  // namespace keyva
+
+namespace keyva {
+
+Status ReadBlock(const RandomAccessFile& file, uint64_t data_end, const BlockHandle& handle,
+                 std::unique_ptr<char[]>* contents, size_t* size) {
+  if (handle.size > data_end || handle.offset > data_end - handle.size ||
+      data_end - handle.size - handle.offset < kBlockTrailerSize) {
+    return Status::Corruption("block handle out of range (block at offset " +
+                              std::to_string(handle.offset) + ", size " +
+                              std::to_string(handle.size) + ")");
+  }
+  const size_t n = static_cast<size_t>(handle.size);
+  const size_t total = n + kBlockTrailerSize;
+  // Small blocks are read into the stack; the block's own buffer is then allocated once, at its
+  // final size (a memory-mapped file returns its own pointer and never touches scratch).
+  char stack[16384];
+  std::unique_ptr<char[]> heap;
+  char* scratch = stack;
+  if (total > sizeof(stack)) {
+    heap.reset(new char[total]);
+    scratch = heap.get();
+  }
+  std::string_view result;
+  Status s = file.Read(handle.offset, total, &result, scratch);
+  if (!s.ok()) return s;
+  auto where = [&] {
+    return " (block at offset " + std::to_string(handle.offset) + ", size " +
+           std::to_string(handle.size) + ")";
+  };
+  if (result.size() != total) return Status::Corruption("truncated block" + where());
+  std::string_view stored = result.substr(0, n);
+  const char* trailer = result.data() + n;
+  if (Checksum32(stored, std::string_view(trailer, 1)) != DecodeFixed32(trailer + 1)) {
+    return Status::Corruption("block checksum mismatch" + where());
+  }
+  const auto type_byte = static_cast<uint8_t>(trailer[0]);
+  if (!IsKnownCompressionType(type_byte)) {
+    return Status::Corruption("unknown block compression type " + std::to_string(type_byte) +
+                              where());
+  }
+  const auto type = static_cast<CompressionType>(type_byte);
+  if (type == CompressionType::kNone) {
+    if (heap && result.data() == heap.get()) {
+      *contents = std::move(heap);
+    } else {
+      contents->reset(new char[n == 0 ? 1 : n]);
+      if (n > 0) std::memcpy(contents->get(), stored.data(), n);
+    }
+    *size = n;
+    return Status::OK();
+  }
+  s = UncompressBlock(type, stored, contents, size);
+  if (!s.ok()) return Status::Corruption(s.message() + where());
   return Status::OK();
 }
 

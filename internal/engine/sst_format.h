@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -72,5 +73,9 @@ void EncodeBlockTrailer(std::string_view contents, CompressionType type, char* t
 // the file's own errors (IOError) are passed on.
 Status ReadBlock(const RandomAccessFile& file, uint64_t data_end, const BlockHandle& handle,
                  std::string* contents);
+// The same, into a new heap buffer of *size bytes (the data-block read path: no zero-fill, one
+// copy or decompression straight from what the file returned).
+Status ReadBlock(const RandomAccessFile& file, uint64_t data_end, const BlockHandle& handle,
+                 std::unique_ptr<char[]>* contents, size_t* size);
 
 }  // namespace keyva

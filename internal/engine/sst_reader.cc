@@ -5,6 +5,7 @@
 
 #include "internal/engine/bloom.h"
 #include "internal/engine/dbformat.h"
+#include "internal/engine/hash.h"
 
 namespace keyva {
 namespace {
@@ -169,9 +170,10 @@ Status SstReader::ReadDataBlock(const BlockHandle& handle, bool fill_cache,
     *block = cache_->Lookup(file_number_, handle.offset);
     if (*block != nullptr) return Status::OK();
   }
-  std::string contents;
-  Status s = ReadBlock(*file_, data_end_, handle, &contents);
-  if (s.ok()) s = Block::Create(std::move(contents), block);
+  std::unique_ptr<char[]> contents;
+  size_t size = 0;
+  Status s = ReadBlock(*file_, data_end_, handle, &contents, &size);
+  if (s.ok()) s = Block::Create(std::move(contents), size, block);
   if (!s.ok()) return Annotate(s);
   if (cache_ != nullptr && fill_cache) {
     cache_->Insert(file_number_, handle.offset, *block, (*block)->ApproximateMemoryUsage());
@@ -183,31 +185,43 @@ bool SstReader::KeyMayMatch(std::string_view user_key) const {
   return !has_filter_ || BloomFilterMayMatch(filter_, user_key);
 }
 
+bool SstReader::KeyHashMayMatch(uint64_t user_key_hash) const {
+  return !has_filter_ || BloomFilterMayMatchHash(filter_, user_key_hash);
+}
+
 Status SstReader::Get(std::string_view lookup_key, bool fill_cache, bool* found,
                       std::string* internal_key, std::string* value) const {
   *found = false;
   if (lookup_key.size() < 8) return Status::InvalidArgument("lookup key is not an internal key");
+  return GetWithHash(lookup_key, Hash64(ExtractUserKey(lookup_key)), fill_cache, found,
+                     internal_key, value);
+}
+
+Status SstReader::GetWithHash(std::string_view lookup_key, uint64_t user_key_hash, bool fill_cache,
+                              bool* found, std::string* internal_key, std::string* value) const {
+  *found = false;
+  if (lookup_key.size() < 8) return Status::InvalidArgument("lookup key is not an internal key");
+  if (!KeyHashMayMatch(user_key_hash)) return Status::OK();
   const std::string_view user_key = ExtractUserKey(lookup_key);
-  if (!KeyMayMatch(user_key)) return Status::OK();
 
   // The first index entry >= lookup_key names the only block that can hold the first entry
   // >= lookup_key with this user key: separators are >= their block's last key, and a separator
   // greater than that last key has a user key below the next block's first user key.
-  std::unique_ptr<Iterator> index_iter = NewBlockIterator(index_block_);
-  index_iter->Seek(lookup_key);
-  if (!index_iter->Valid()) return Annotate(index_iter->status());
+  BlockIterator index_iter(index_block_.get());
+  index_iter.Seek(lookup_key);
+  if (!index_iter.Valid()) return Annotate(index_iter.status());
   BlockHandle handle;
-  Status s = DecodeDataHandle(index_iter->value(), &handle);
+  Status s = DecodeDataHandle(index_iter.value(), &handle);
   std::shared_ptr<const Block> block;
   if (s.ok()) s = ReadDataBlock(handle, fill_cache, &block);
   if (!s.ok()) return s;
-  std::unique_ptr<Iterator> iter = NewBlockIterator(std::move(block));
-  iter->Seek(lookup_key);
-  if (!iter->Valid()) return Annotate(iter->status());
-  if (ExtractUserKey(iter->key()) != user_key) return Status::OK();
+  BlockIterator iter(block.get());
+  iter.Seek(lookup_key);
+  if (!iter.Valid()) return Annotate(iter.status());
+  if (ExtractUserKey(iter.key()) != user_key) return Status::OK();
   *found = true;
-  internal_key->assign(iter->key());
-  value->assign(iter->value());
+  internal_key->assign(iter.key());
+  value->assign(iter.value());
   return Status::OK();
 }
 

@@ -58,9 +58,16 @@ class SstReader : public std::enable_shared_from_this<SstReader> {
   Status Get(std::string_view lookup_key, bool fill_cache, bool* found, std::string* internal_key,
              std::string* value) const;
 
+  // Get for a caller that already has Hash64(user key of lookup_key) (one hash for every file a
+  // DB lookup probes).
+  Status GetWithHash(std::string_view lookup_key, uint64_t user_key_hash, bool fill_cache,
+                     bool* found, std::string* internal_key, std::string* value) const;
+
   // The bloom filter alone: false only if no entry of this file has user_key. True when the file
   // has no filter.
   bool KeyMayMatch(std::string_view user_key) const;
+  // The same with user_key_hash = Hash64(user_key).
+  bool KeyHashMayMatch(uint64_t user_key_hash) const;
 
   // Reads every block from disk (bypassing the cache) and checks its checksum, its structure and
   // the order of all keys. OK, or Corruption/IOError describing the first problem.

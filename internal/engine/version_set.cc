@@ -103,9 +103,10 @@ void VersionSet::TrackWals(const VersionEdit& edit) {
 
 void VersionSet::Install(std::shared_ptr<Version> v) {
   current_ = v;
-  versions_.erase(std::remove_if(versions_.begin(), versions_.end(),
-                                 [](const auto& w) { return w.expired(); }),
-                  versions_.end());
+  current_id_++;
+  versions_.erase(
+      std::remove_if(versions_.begin(), versions_.end(), [](const auto& w) { return w.expired(); }),
+      versions_.end());
   versions_.push_back(current_);
 }
 
@@ -160,7 +161,8 @@ Status VersionSet::Recover() {
   }
   if (!reader.status().ok()) return reader.status();
   if (!have_log || !have_next || !have_last) {
-    return Status::Corruption(manifest_name + ": incomplete (no log number, next file number or "
+    return Status::Corruption(manifest_name +
+                              ": incomplete (no log number, next file number or "
                               "last sequence)");
   }
   MarkFileNumberUsed(number);

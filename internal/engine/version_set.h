@@ -1,8 +1,8 @@
 // Versions and the MANIFEST.
 //
 // A Version is an immutable set of live SSTs per level. L0 files may overlap and are kept newest
-// first (by file number, which grows with every flush); files of L1 and deeper are sorted by key and
-// disjoint. Readers and iterators hold a shared_ptr<const Version>, so the files they read stay
+// first (by file number, which grows with every flush); files of L1 and deeper are sorted by key
+// and disjoint. Readers and iterators hold a shared_ptr<const Version>, so the files they read stay
 // alive (and on disk) while they use them, even after a compaction replaced the version.
 //
 // VersionSet owns the current Version and the MANIFEST: an append-only log of VersionEdits in WAL
@@ -33,7 +33,8 @@ struct Version {
 
   uint64_t LevelBytes(int level) const;
   int NumFiles(int level) const { return static_cast<int>(files[level].size()); }
-  // For level >= 1: index of the first file whose largest key >= internal_key (files.size() if none).
+  // For level >= 1: index of the first file whose largest key >= internal_key (files.size() if
+  // none).
   size_t FindFile(int level, std::string_view internal_key) const;
   // Checks that levels 1+ are sorted and disjoint and every file's smallest <= largest.
   Status CheckInvariants() const;
@@ -60,6 +61,10 @@ class VersionSet {
   Status LogAndApply(VersionEdit* edit);
 
   std::shared_ptr<const Version> current() const { return current_; }
+  // The current Version without a reference count (owner thread; valid until the next install).
+  const Version* current_ptr() const { return current_.get(); }
+  // Grows by one with every installed Version: equal ids mean the same current Version.
+  uint64_t current_id() const { return current_id_; }
   uint64_t NewFileNumber() { return next_file_number_++; }
   // Ensures future file numbers are above number (recovery saw it in use).
   void MarkFileNumberUsed(uint64_t number) {
@@ -84,6 +89,7 @@ class VersionSet {
   Env* env_;
   std::string dir_;
   std::shared_ptr<const Version> current_;
+  uint64_t current_id_ = 0;
   std::vector<std::weak_ptr<const Version>> versions_;  // every Version ever installed, pruned
   uint64_t next_file_number_ = 2;
   uint64_t log_number_ = 0;
