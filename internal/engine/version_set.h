@@ -1,8 +1,8 @@
 // Versions and the MANIFEST.
 //
 // A Version is an immutable set of live SSTs per level. L0 files may overlap and are kept newest
-// first (by file number, which grows with every flush); files of L1 and deeper are sorted by key and
-// disjoint. Readers and iterators hold a shared_ptr<const Version>, so the files they read stay
+// first (by file number, which grows with every flush); files of L1 and deeper are sorted by key
+// and disjoint. Readers and iterators hold a shared_ptr<const Version>, so the files they read stay
 // alive (and on disk) while they use them, even after a compaction replaced the version.
 //
 // VersionSet owns the current Version and the MANIFEST: an append-only log of VersionEdits in WAL
@@ -33,7 +33,8 @@ struct Version {
 
   uint64_t LevelBytes(int level) const;
   int NumFiles(int level) const { return static_cast<int>(files[level].size()); }
-  // For level >= 1: index of the first file whose largest key >= internal_key (files.size() if none).
+  // For level >= 1: index of the first file whose largest key >= internal_key (files.size() if
+  // none).
   size_t FindFile(int level, std::string_view internal_key) const;
   // Checks that levels 1+ are sorted and disjoint and every file's smallest <= largest.
   Status CheckInvariants() const;
@@ -49,15 +50,24 @@ class VersionSet {
   // Starts a new, empty database state (no MANIFEST yet; call WriteNewManifest next).
   void InitializeEmpty();
   // Writes the whole current state as the first record of a new MANIFEST, syncs it, points
-  // CURRENT at it. Later LogAndApply calls append to it.
+  // CURRENT at it. Later LogAndApply calls append to it. On an error the old MANIFEST stays in
+  // use; when the error came while switching CURRENT (which may or may not have happened), the new
+  // file is kept too and needs_new_manifest() turns true.
   Status WriteNewManifest();
   // Records a WAL in the state written by the next WriteNewManifest (used at open, before the
   // new MANIFEST exists; afterwards WALs are registered through LogAndApply edits).
   void RegisterWal(uint64_t number);
 
   // Appends edit (with the current counters) to the MANIFEST, syncs, then installs the new Version.
-  // On error nothing is installed and the MANIFEST must be considered broken (sticky error).
+  // On error nothing is installed, but the edit may still be in the file (a failed sync says
+  // nothing about what reached the disk): the outcome is unknown until a new MANIFEST is written.
+  // needs_new_manifest() is then true, and the next LogAndApply first writes the whole state into
+  // a new MANIFEST (WriteNewManifest), so a half-appended or uncertain edit is never built upon.
   Status LogAndApply(VersionEdit* edit);
+
+  // True after a failed MANIFEST write, until a new MANIFEST is in place. While true, files an
+  // uncertain edit may name (its SSTs, an older or newer MANIFEST) must not be deleted.
+  bool needs_new_manifest() const { return needs_new_manifest_; }
 
   std::shared_ptr<const Version> current() const { return current_; }
   uint64_t NewFileNumber() { return next_file_number_++; }
@@ -91,6 +101,7 @@ class VersionSet {
   SequenceNumber last_sequence_ = 0;
   std::set<uint64_t> live_wals_;
   std::unique_ptr<WalWriter> manifest_;
+  bool needs_new_manifest_ = false;
 
   void TrackWals(const VersionEdit& edit);
 };
