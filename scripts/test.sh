@@ -3,7 +3,8 @@
 # npm packages), builds (warnings are errors), runs the whole CTest suite (browser tests included),
 # then runs it again under AddressSanitizer + UBSan and the threaded parts under ThreadSanitizer. Long campaigns read KEYVA_TEST_SCALE (default 1; raise it for longer runs by
 # hand); the sanitizer passes run them at KEYVA_SANITIZER_SCALE (default 0.1) since the
-# instrumented code is several times slower. KEYVA_SKIP_SANITIZERS=1 skips those passes.
+# instrumented code is several times slower. KEYVA_SKIP_SANITIZERS=1 skips those passes;
+# KEYVA_SKIP_FUZZ=1 skips the libFuzzer pass (scripts/fuzz.sh, KEYVA_FUZZ_SECONDS per target).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --browser
@@ -12,6 +13,11 @@ scripts/install-deps.sh --browser
 jobs=$(nproc)
 KEYVA_BUILD_DIR=build scripts/build.sh -DKEYVA_WERROR=ON
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 1800
+
+# Fuzz every parser for a bounded time (KEYVA_FUZZ_SECONDS per target, default 30).
+if [[ ${KEYVA_SKIP_FUZZ:-0} != 1 ]]; then
+  scripts/fuzz.sh "${KEYVA_FUZZ_SECONDS:-30}"
+fi
 
 if [[ ${KEYVA_SKIP_SANITIZERS:-0} != 1 ]]; then
   export KEYVA_TEST_SCALE=${KEYVA_SANITIZER_SCALE:-0.1}

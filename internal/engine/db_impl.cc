@@ -128,18 +128,27 @@ Status DBImpl::OpenImpl() {
     return Status::InvalidArgument(dir_ + ": a database already exists");
   }
 
-  // Every SST the manifest names must be there, with the size it recorded.
+  // Every SST the manifest names must be there, with the size it recorded. When the MANIFEST
+  // ended in a torn record, a missing file may mean the MANIFEST itself was cut short: say so.
+  const std::string torn =
+      versions_->torn_manifest_note().empty()
+          ? std::string()
+          : "; note: " + versions_->torn_manifest_note() + ", so the MANIFEST may be truncated";
+  if (!torn.empty()) Log(versions_->torn_manifest_note() + "; the incomplete edit is ignored");
   auto version = versions_->current();
   for (const auto& files : version->files) {
     for (const auto& f : files) {
       uint64_t size;
       std::string name = SstFileName(dir_, f->number);
       s = env_->GetFileSize(name, &size);
-      if (s.IsNotFound()) return Status::Corruption(name + ": named by the MANIFEST but missing");
+      if (s.IsNotFound()) {
+        return Status::Corruption(name + ": named by the MANIFEST but missing" + torn);
+      }
       if (!s.ok()) return s;
       if (size != f->file_size) {
         return Status::Corruption(name + ": size " + std::to_string(size) +
-                                  " but the MANIFEST says " + std::to_string(f->file_size));
+                                  " but the MANIFEST says " + std::to_string(f->file_size) +
+                                  (size < f->file_size ? " (truncated)" : " (grown)") + torn);
       }
     }
   }
@@ -149,7 +158,7 @@ Status DBImpl::OpenImpl() {
   for (uint64_t w : versions_->live_wals()) {
     std::string name = WalFileName(dir_, w);
     if (!env_->FileExists(name)) {
-      return Status::Corruption(name + ": named by the MANIFEST but missing");
+      return Status::Corruption(name + ": named by the MANIFEST but missing" + torn);
     }
   }
 

@@ -159,6 +159,11 @@ Status VersionSet::Recover() {
     TrackWals(edit);
   }
   if (!reader.status().ok()) return reader.status();
+  if (reader.torn_tail()) {
+    torn_manifest_note_ = manifest_name + ": ends in a torn record after byte " +
+                          std::to_string(reader.valid_bytes()) + " (" + std::to_string(records) +
+                          " intact records)";
+  }
   if (!have_log || !have_next || !have_last) {
     return Status::Corruption(manifest_name +
                               ": incomplete (no log number, next file number or "

@@ -65,6 +65,11 @@ class VersionSet {
   // a new MANIFEST (WriteNewManifest), so a half-appended or uncertain edit is never built upon.
   Status LogAndApply(VersionEdit* edit);
 
+  // After Recover: empty, or a note that the MANIFEST ended in a torn record ("<file>: ends in a
+  // torn record after byte N"), normal after a crash during an edit, but also what a truncated
+  // MANIFEST looks like; errors about files it should have named mention it.
+  const std::string& torn_manifest_note() const { return torn_manifest_note_; }
+
   // True after a failed MANIFEST write, until a new MANIFEST is in place. While true, files an
   // uncertain edit may name (its SSTs, an older or newer MANIFEST) must not be deleted.
   bool needs_new_manifest() const { return needs_new_manifest_; }
@@ -102,6 +107,7 @@ class VersionSet {
   std::set<uint64_t> live_wals_;
   std::unique_ptr<WalWriter> manifest_;
   bool needs_new_manifest_ = false;
+  std::string torn_manifest_note_;
 
   void TrackWals(const VersionEdit& edit);
 };
