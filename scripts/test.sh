@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Sets everything up and runs every test: installs packages (Chromium too, and the browser tests'
 # npm packages), builds (warnings are errors), runs the whole CTest suite (browser tests included),
-# then runs it again under AddressSanitizer + UBSan and the threaded parts under ThreadSanitizer. Long campaigns read KEYVA_TEST_SCALE (default 1; raise it for longer runs by
-# hand); the sanitizer passes run them at KEYVA_SANITIZER_SCALE (default 0.1) since the
-# instrumented code is several times slower. KEYVA_SKIP_SANITIZERS=1 skips those passes.
-# After the first pass, scripts/container-test.sh builds the Docker image with podman and checks
-# it (run, restart on its volume, checkpoint, graceful stop); KEYVA_SKIP_CONTAINER=1 skips it.
+# then:
+# - scripts/container-test.sh builds the Docker image with podman and checks it (run, restart on
+#   its volume, checkpoint, graceful stop); KEYVA_SKIP_CONTAINER=1 skips it;
+# - scripts/fuzz.sh fuzzes every parser (KEYVA_FUZZ_SECONDS per target, default 30);
+#   KEYVA_SKIP_FUZZ=1 skips it;
+# - the suite again under AddressSanitizer + UBSan, and the threaded parts under ThreadSanitizer;
+#   KEYVA_SKIP_SANITIZERS=1 skips them.
+# Long campaigns read KEYVA_TEST_SCALE (default 1; raise it for longer runs by hand); the
+# sanitizer passes run them at KEYVA_SANITIZER_SCALE (default 0.1), instrumented code being slower.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --browser
@@ -17,6 +21,11 @@ ctest --test-dir build --output-on-failure -j "$jobs" --timeout 1800
 
 if [[ ${KEYVA_SKIP_CONTAINER:-0} != 1 ]]; then
   scripts/container-test.sh
+fi
+
+# Fuzz every parser for a bounded time (KEYVA_FUZZ_SECONDS per target, default 30).
+if [[ ${KEYVA_SKIP_FUZZ:-0} != 1 ]]; then
+  scripts/fuzz.sh "${KEYVA_FUZZ_SECONDS:-30}"
 fi
 
 if [[ ${KEYVA_SKIP_SANITIZERS:-0} != 1 ]]; then

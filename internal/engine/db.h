@@ -13,6 +13,12 @@
 // Errors: an I/O error while writing the WAL or installing a flush/compaction becomes the DB's
 // "background error": every later write fails with it (reads keep working) until the DB is
 // reopened, so the on-disk state never silently diverges from what was acknowledged.
+// A full disk (Status::NoSpace) is not sticky: the write that hit it fails with NoSpace, the next
+// write first moves to a new WAL file (so a partly written record only ever sits at the end of a
+// log, where recovery treats it as a torn tail), and a failed flush or compaction is retried
+// later (after a back-off; at once by Flush/CompactRange/WaitForBackgroundWork). Once space is
+// free again writes succeed; nothing acknowledged is lost. A write that failed may still appear
+// after a restart (its record may have reached the WAL), never partially.
 #pragma once
 
 #include <cstdint>
@@ -76,7 +82,7 @@ struct DBStats {
   uint64_t compaction_bytes_read = 0;
   uint64_t compaction_bytes_written = 0;
   uint64_t user_bytes_written = 0;  // payload bytes of acknowledged writes (WAL record bytes)
-  double write_amplification = 0;  // (flush + compaction bytes written) / user bytes written
+  double write_amplification = 0;   // (flush + compaction bytes written) / user bytes written
   uint64_t cache_capacity = 0;
   uint64_t cache_usage = 0;
   uint64_t cache_hits = 0;
@@ -84,7 +90,9 @@ struct DBStats {
   uint64_t stall_micros = 0;  // time writes spent slowed down or waiting
   uint64_t slowdowns = 0;
   uint64_t stops = 0;
-  std::string background_error;  // empty when healthy
+  std::string background_error;      // empty when healthy
+  uint64_t background_failures = 0;  // flushes/compactions that failed and will be retried
+  uint64_t write_failures = 0;       // WAL writes or syncs that failed (e.g. disk full)
 };
 
 class DB {

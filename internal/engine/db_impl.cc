@@ -130,18 +130,27 @@ Status DBImpl::OpenImpl() {
     return Status::InvalidArgument(dir_ + ": a database already exists");
   }
 
-  // Every SST the manifest names must be there, with the size it recorded.
+  // Every SST the manifest names must be there, with the size it recorded. When the MANIFEST
+  // ended in a torn record, a missing file may mean the MANIFEST itself was cut short: say so.
+  const std::string torn =
+      versions_->torn_manifest_note().empty()
+          ? std::string()
+          : "; note: " + versions_->torn_manifest_note() + ", so the MANIFEST may be truncated";
+  if (!torn.empty()) Log(versions_->torn_manifest_note() + "; the incomplete edit is ignored");
   auto version = versions_->current();
   for (const auto& files : version->files) {
     for (const auto& f : files) {
       uint64_t size;
       std::string name = SstFileName(dir_, f->number);
       s = env_->GetFileSize(name, &size);
-      if (s.IsNotFound()) return Status::Corruption(name + ": named by the MANIFEST but missing");
+      if (s.IsNotFound()) {
+        return Status::Corruption(name + ": named by the MANIFEST but missing" + torn);
+      }
       if (!s.ok()) return s;
       if (size != f->file_size) {
         return Status::Corruption(name + ": size " + std::to_string(size) +
-                                  " but the MANIFEST says " + std::to_string(f->file_size));
+                                  " but the MANIFEST says " + std::to_string(f->file_size) +
+                                  (size < f->file_size ? " (truncated)" : " (grown)") + torn);
       }
     }
   }
@@ -151,7 +160,7 @@ Status DBImpl::OpenImpl() {
   for (uint64_t w : versions_->live_wals()) {
     std::string name = WalFileName(dir_, w);
     if (!env_->FileExists(name)) {
-      return Status::Corruption(name + ": named by the MANIFEST but missing");
+      return Status::Corruption(name + ": named by the MANIFEST but missing" + torn);
     }
   }
 
@@ -296,18 +305,27 @@ Status DBImpl::Write(const WriteOptions& options, WriteBatch* batch) {
   if (!s.ok()) return s;
   s = MakeRoomForWrite();
   if (!s.ok()) return s;
+  if (wal_needs_roll_) {
+    s = RollWal();
+    if (!s.ok()) return s;
+  }
 
   SequenceNumber seq = versions_->last_sequence() + 1;
   batch->SetSequence(seq);
   s = wal_->AddRecord(batch->Contents());
   SyncMode mode = options.has_sync ? options.sync : options_.sync;
-  if (s.ok() && mode == SyncMode::kAlways) {
-    s = wal_->Sync();
-  } else {
+  if (s.ok()) {
     wal_dirty_ = true;
+    if (mode == SyncMode::kAlways) {
+      s = wal_->Sync();
+      if (s.ok()) wal_dirty_ = false;
+    }
   }
   if (!s.ok()) {
-    SetBackgroundError(s);
+    // The record may be in the log, whole or in part: its sequence numbers are used up, so no
+    // later batch reuses them (recovery skips a batch whose sequence was already replayed).
+    versions_->SetLastSequence(seq + batch->Count() - 1);
+    WalWriteFailed(s);
     return s;
   }
   s = batch->Iterate([&](ValueType type, std::string_view key, std::string_view value) {
@@ -325,10 +343,50 @@ Status DBImpl::SyncWal() {
   if (!wal_dirty_) return Status::OK();
   Status s = wal_->Sync();
   if (!s.ok()) {
-    SetBackgroundError(s);
+    WalWriteFailed(s);
     return s;
   }
   wal_dirty_ = false;
+  return Status::OK();
+}
+
+void DBImpl::WalWriteFailed(const Status& s) {
+  stats_.write_failures++;
+  if (!IsRecoverable(s)) {
+    SetBackgroundError(s);
+    return;
+  }
+  if (!wal_needs_roll_) {
+    Log(WalFileName(dir_, wal_number_) + ": write failed (" + s.ToString() +
+        "); the next write starts a new WAL");
+  }
+  wal_needs_roll_ = true;
+}
+
+Status DBImpl::RollWal() {
+  uint64_t number;
+  std::unique_ptr<WalWriter> writer;
+  Status s = NewWal(&number, &writer);
+  if (s.ok()) {
+    VersionEdit edit;  // register it before it holds any write
+    edit.new_wals.push_back(number);
+    s = versions_->LogAndApply(&edit);
+    // On failure the (empty) file stays: the edit naming it may have reached the MANIFEST.
+  }
+  if (!s.ok()) {
+    stats_.write_failures++;
+    if (!IsRecoverable(s)) SetBackgroundError(s);
+    return s;
+  }
+  // The old log keeps its intact records (the memtable holds them; recovery replays them) and at
+  // most one partial record at its very end, which recovery treats as a torn tail.
+  wal_->Close();
+  wal_ = std::move(writer);
+  wal_number_ = number;
+  mem_wals_.push_back(number);
+  wal_dirty_ = false;
+  wal_needs_roll_ = false;
+  Log("writes continue in WAL " + std::to_string(number) + " after a failed write");
   return Status::OK();
 }
 
@@ -385,7 +443,7 @@ Status DBImpl::MakeRoomForWrite() {
       if (!bg_error_.ok()) return bg_error_;
       MaybeScheduleWork();
       if (!job_ && static_cast<int>(frozen_.size()) >= config::kMaxFrozenMemtables) {
-        return Status::IOError("flush debt cannot be paid: no flush could be scheduled");
+        return PendingFlushError();
       }
       continue;
     }
@@ -431,22 +489,31 @@ Status DBImpl::RewriteMemtable() {
     mem->Add(kept[i].seq, kept[i].type, kept[i].key, kept[i].value);
   }
   if (s.ok()) s = writer->Sync();
+  bool logged = false;
   if (s.ok()) {
     VersionEdit edit;
     edit.log_number = number;
     edit.new_wals.push_back(number);
+    logged = true;
     s = versions_->LogAndApply(&edit);
   }
   if (!s.ok()) {
     if (writer) writer->Close();
-    env_->RemoveFile(WalFileName(dir_, number));
-    SetBackgroundError(s);
+    if (logged) {
+      // The edit may have reached the MANIFEST: then recovery reads only this (complete) WAL and
+      // newer ones, so it must stay, and later writes must go to a WAL numbered above it.
+      wal_needs_roll_ = true;
+    } else {
+      env_->RemoveFile(WalFileName(dir_, number));
+    }
+    if (!IsRecoverable(s)) SetBackgroundError(s);
     return s;
   }
   wal_->Close();
   wal_ = std::move(writer);
   wal_number_ = number;
   wal_dirty_ = false;
+  wal_needs_roll_ = false;
   for (uint64_t old : mem_wals_) env_->RemoveFile(WalFileName(dir_, old));
   mem_wals_ = {number};
   Log("memtable rewritten in memory: " + std::to_string(mem_->NumEntries()) + " entries -> " +
@@ -466,15 +533,23 @@ Status DBImpl::FreezeMemtable() {
     s = versions_->LogAndApply(&edit);
   }
   if (!s.ok()) {
-    SetBackgroundError(s);
+    // On a failed edit the new (empty) file stays: the edit may have reached the MANIFEST.
+    if (!IsRecoverable(s)) SetBackgroundError(s);
     return s;
   }
   // The old WAL's bytes are already with the OS (and synced if sync=always); closing it is enough.
-  if (wal_dirty_) s = wal_->Sync();
+  // (A WAL whose write failed cannot be synced; its unsynced records were never acknowledged as
+  // durable.)
+  if (wal_dirty_ && !wal_needs_roll_) s = wal_->Sync();
   wal_->Close();
   if (!s.ok()) {
-    SetBackgroundError(s);
-    return s;
+    stats_.write_failures++;
+    if (!IsRecoverable(s)) {
+      SetBackgroundError(s);
+      return s;
+    }
+    // Only sync=none writes were unsynced: they promise to survive a process crash, which they
+    // do (their bytes are with the OS). Carry on with the new log.
   }
   frozen_.push_back(MemGeneration{mem_, mem_wals_});
   mem_ = std::make_shared<MemTable>();
@@ -482,6 +557,7 @@ Status DBImpl::FreezeMemtable() {
   wal_ = std::move(writer);
   wal_number_ = number;
   wal_dirty_ = false;
+  wal_needs_roll_ = false;
   MaybeScheduleWork();
   return Status::OK();
 }
@@ -566,8 +642,28 @@ Status DBImpl::WriteTables(Iterator* iter, Job* job, bool bottommost, bool split
   return s;
 }
 
+Status DBImpl::PendingFlushError() const {
+  if (!last_failure_.ok()) return last_failure_;
+  return Status::IOError("flush debt cannot be paid: no flush could be scheduled");
+}
+
+void DBImpl::BackgroundWorkFailed(const Status& s) {
+  if (!IsRecoverable(s)) {
+    SetBackgroundError(s);
+    return;
+  }
+  stats_.background_failures++;
+  last_failure_ = s;
+  constexpr int64_t kMinBackoffUs = 100 * 1000, kMaxBackoffUs = 5 * 1000 * 1000;
+  retry_backoff_us_ = std::clamp<int64_t>(retry_backoff_us_ * 2, kMinBackoffUs, kMaxBackoffUs);
+  retry_after_us_ = env_->NowMicros() + retry_backoff_us_;
+  Log("background work failed (retrying in " + std::to_string(retry_backoff_us_ / 1000) +
+      " ms): " + s.ToString());
+}
+
 void DBImpl::MaybeScheduleWork() {
   if (job_ || !bg_error_.ok() || closed_) return;
+  if (retry_after_us_ != 0 && env_->NowMicros() < retry_after_us_) return;  // backing off
   if (!frozen_.empty()) {
     auto job = std::make_unique<Job>();
     job->kind = Job::Kind::kFlush;
@@ -598,7 +694,7 @@ void DBImpl::StartCompaction(std::unique_ptr<CompactionPlan> plan) {
     edit.AddFile(plan->output_level(), f);
     Status s = versions_->LogAndApply(&edit);
     if (!s.ok()) {
-      SetBackgroundError(s);
+      BackgroundWorkFailed(s);
       return;
     }
     Log("moved " + std::to_string(f.number) + ".sst from L" + std::to_string(plan->level) +
@@ -674,7 +770,7 @@ void DBImpl::StartJob(std::unique_ptr<Job> job) {
   } else {
     run();
     Status s = InstallJob(job.get());
-    if (!s.ok()) SetBackgroundError(s);
+    if (!s.ok()) BackgroundWorkFailed(s);
     MaybeScheduleWork();
   }
 }
@@ -698,7 +794,7 @@ Status DBImpl::WaitForJob() {
   job_->done.wait();
   std::unique_ptr<Job> job = std::move(job_);
   Status s = InstallJob(job.get());
-  if (!s.ok()) SetBackgroundError(s);
+  if (!s.ok()) BackgroundWorkFailed(s);
   return s;
 }
 
@@ -710,11 +806,17 @@ void DBImpl::PollBackgroundWork() {
 }
 
 Status DBImpl::WaitForBackgroundWork() {
+  retry_after_us_ = 0;  // an explicit wait retries failed work at once
+  const uint64_t failures = stats_.background_failures;
   while (true) {
     Status s = WaitForJob();
     if (!s.ok()) return s;
+    if (!bg_error_.ok()) return bg_error_;
     MaybeScheduleWork();
-    if (!job_) return bg_error_;
+    if (job_) continue;
+    // Without a helper thread, work ran (and may have failed) inside MaybeScheduleWork.
+    if (stats_.background_failures != failures) return last_failure_;
+    return frozen_.empty() ? Status::OK() : PendingFlushError();
   }
 }
 
@@ -723,8 +825,16 @@ Status DBImpl::InstallJob(Job* job) {
   if (s.ok()) s = job->kind == Job::Kind::kFlush ? InstallFlush(job) : InstallCompaction(job);
   for (uint64_t n : job->numbers) pending_outputs_.erase(n);
   if (!s.ok()) {
-    for (const auto& f : job->outputs) env_->RemoveFile(SstFileName(dir_, f.number));
+    // After a failed MANIFEST write the edit naming the outputs may be on disk: they stay until a
+    // new MANIFEST is written (then DeleteObsoleteFiles removes them).
+    if (!versions_->needs_new_manifest()) {
+      for (const auto& f : job->outputs) env_->RemoveFile(SstFileName(dir_, f.number));
+    }
+    return s;
   }
+  last_failure_ = Status::OK();
+  retry_backoff_us_ = 0;
+  retry_after_us_ = 0;
   return s;
 }
 
@@ -776,6 +886,8 @@ Status DBImpl::InstallFlush(Job* job) {
 }
 
 void DBImpl::DeleteObsoleteFiles() {
+  // An uncertain MANIFEST edit may name files this process considers dead.
+  if (versions_->needs_new_manifest()) return;
   std::set<uint64_t> live(pending_outputs_.begin(), pending_outputs_.end());
   versions_->AddLiveFiles(&live);
   std::vector<std::string> children;
@@ -810,6 +922,7 @@ void DBImpl::DeleteObsoleteFiles() {
 Status DBImpl::Flush() {
   if (closed_) return Status::InvalidArgument("the database is closed");
   if (!bg_error_.ok()) return bg_error_;
+  retry_after_us_ = 0;  // an explicit flush retries failed work at once
   if (mem_->NumEntries() > 0) {
     Status s = FreezeMemtable();
     if (!s.ok()) return s;
@@ -830,8 +943,10 @@ Status DBImpl::CompactRange(const std::string* begin, const std::string* end) {
       if (!s.ok()) return s;
       auto plan = picker_.PickRange(*versions_->current(), level, begin, end);
       if (!plan) break;
+      const uint64_t failures = stats_.background_failures;
       StartCompaction(std::move(plan));
       if (!bg_error_.ok()) return bg_error_;
+      if (stats_.background_failures != failures) return last_failure_;
     }
   }
   s = WaitForBackgroundWork();

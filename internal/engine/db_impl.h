@@ -14,6 +14,13 @@
 // shadowed by newer ones: one hot key written over and over never produces tiny SSTs) or frozen and
 // flushed. Writes wait when kMaxFrozenMemtables memtables are already waiting.
 //
+// Errors (see db.h): a sticky error goes to bg_error_. A NoSpace error is recoverable: a failed
+// WAL write sets wal_needs_roll_ (the next write starts a new WAL first; the broken one stays
+// in mem_wals_ for recovery), a failed flush/compaction is left undone and retried after
+// retry_after_us_. A failed MANIFEST edit leaves its outcome unknown (VersionSet::
+// needs_new_manifest()): until a new MANIFEST is written no file is deleted, and the outputs of
+// such a job are kept on disk.
+//
 // Recovery: CURRENT -> MANIFEST -> versions; then every WAL numbered >= the manifest's log number
 // is replayed in order into the memtable. A torn tail is truncated; a damaged record before the
 // tail fails Open with Corruption naming the file. A batch whose first sequence is not above the
@@ -118,6 +125,8 @@ class DBImpl final : public DB {
   Status FreezeMemtable();
   // Starts the next flush (first) or compaction when the helper is free.
   void MaybeScheduleWork();
+  // The status to report when a flush that must happen is not running (the last failure).
+  Status PendingFlushError() const;
   void StartJob(std::unique_ptr<Job> job);
   // Flushes frozen_.front() on the calling (owner) thread and installs it; used while the helper
   // runs a compaction and the frozen memtables are at their limit.
@@ -137,6 +146,13 @@ class DBImpl final : public DB {
   void DeleteObsoleteFiles();
   std::vector<SequenceNumber> LiveSnapshots() const;
   void SetBackgroundError(const Status& s);
+  // A failed WAL append/sync: NoSpace arms a WAL roll, anything else becomes the background error.
+  void WalWriteFailed(const Status& s);
+  // Starts a new WAL for the active memtable after a failed write to the current one.
+  Status RollWal();
+  // A failed flush/compaction (or its install): NoSpace is retried later, the rest is sticky.
+  void BackgroundWorkFailed(const Status& s);
+  static bool IsRecoverable(const Status& s) { return s.IsNoSpace(); }
   // Writes the entries of iter that pass retention into SSTs numbered from job->numbers, cutting a
   // new file near target_file_size when split (never between versions of one user key). Runs on
   // the helper thread; fills job->outputs and job->bytes_written.
@@ -157,7 +173,8 @@ class DBImpl final : public DB {
   std::vector<uint64_t> mem_wals_;
   std::unique_ptr<WalWriter> wal_;
   uint64_t wal_number_ = 0;
-  bool wal_dirty_ = false;  // appended since the last sync
+  bool wal_dirty_ = false;       // appended since the last sync
+  bool wal_needs_roll_ = false;  // a write to wal_ failed (NoSpace): roll before the next write
   std::deque<MemGeneration> frozen_;
 
   std::list<SnapshotImpl*> snapshots_;
@@ -173,6 +190,9 @@ class DBImpl final : public DB {
   int seek_compaction_level_ = 0;
   uint64_t gets_since_poll_ = 0;
   Status bg_error_;
+  Status last_failure_;         // the last recoverable background failure (OK after a success)
+  int64_t retry_after_us_ = 0;  // no background work is started before this (env clock)
+  int64_t retry_backoff_us_ = 0;
   bool closed_ = false;
 
   DBStats stats_;

@@ -136,6 +136,7 @@ Status SstReader::Open(std::unique_ptr<RandomAccessFile> file, uint64_t file_siz
   std::string contents;
   s = ReadBlock(*r->file_, footer_start, footer.index_handle, &contents);
   if (s.ok()) s = Block::Create(std::move(contents), &r->index_block_);
+  if (!s.ok() && !s.IsCorruption()) return s;  // an I/O error stays one (it may be transient)
   if (!s.ok()) return r->Annotate(Status::Corruption("index block: " + s.message()));
   r->data_end_ = footer.index_handle.offset;
 
@@ -145,6 +146,7 @@ Status SstReader::Open(std::unique_ptr<RandomAccessFile> file, uint64_t file_siz
     }
     s = ReadBlock(*r->file_, footer.index_handle.offset, footer.filter_handle, &r->filter_);
     if (s.ok()) s = ValidateBloomFilter(r->filter_);
+    if (!s.ok() && !s.IsCorruption()) return s;
     if (!s.ok()) return r->Annotate(Status::Corruption("filter block: " + s.message()));
     r->has_filter_ = true;
     r->data_end_ = footer.filter_handle.offset;

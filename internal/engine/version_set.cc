@@ -160,6 +160,11 @@ Status VersionSet::Recover() {
     TrackWals(edit);
   }
   if (!reader.status().ok()) return reader.status();
+  if (reader.torn_tail()) {
+    torn_manifest_note_ = manifest_name + ": ends in a torn record after byte " +
+                          std::to_string(reader.valid_bytes()) + " (" + std::to_string(records) +
+                          " intact records)";
+  }
   if (!have_log || !have_next || !have_last) {
     return Status::Corruption(manifest_name +
                               ": incomplete (no log number, next file number or "
@@ -196,15 +201,23 @@ Status VersionSet::WriteNewManifest() {
   auto writer = std::make_unique<WalWriter>(std::move(file));
   s = writer->AddRecord(record);
   if (s.ok()) s = writer->Sync();
-  if (s.ok()) s = SetCurrentFile(env_, dir_, number);
   if (!s.ok()) {
     writer->Close();
-    env_->RemoveFile(name);
+    env_->RemoveFile(name);  // CURRENT never named it
+    return s;
+  }
+  s = SetCurrentFile(env_, dir_, number);
+  if (!s.ok()) {
+    // CURRENT may already name the new file (a rename that happened but was not made durable):
+    // keep both files, and write yet another MANIFEST before the next edit.
+    writer->Close();
+    needs_new_manifest_ = true;
     return s;
   }
   if (manifest_) manifest_->Close();
   manifest_ = std::move(writer);
   manifest_number_ = number;
+  needs_new_manifest_ = false;
   return Status::OK();
 }
 
@@ -214,16 +227,23 @@ Status VersionSet::LogAndApply(VersionEdit* edit) {
       return Status::InvalidArgument("log number out of range");
     }
   }
-  edit->next_file_number = next_file_number_;
-  edit->last_sequence = last_sequence_;
   std::shared_ptr<Version> v;
   Status s = Apply(*edit, *current_, &v);
   if (!s.ok()) return s;
+  if (needs_new_manifest_ || !manifest_) {
+    s = WriteNewManifest();
+    if (!s.ok()) return s;
+  }
+  edit->next_file_number = next_file_number_;
+  edit->last_sequence = last_sequence_;
   std::string record;
   edit->EncodeTo(&record);
   s = manifest_->AddRecord(record);
   if (s.ok()) s = manifest_->Sync();
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    needs_new_manifest_ = true;
+    return s;
+  }
   if (edit->log_number) log_number_ = *edit->log_number;
   TrackWals(*edit);
   Install(std::move(v));

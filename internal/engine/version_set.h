@@ -50,15 +50,29 @@ class VersionSet {
   // Starts a new, empty database state (no MANIFEST yet; call WriteNewManifest next).
   void InitializeEmpty();
   // Writes the whole current state as the first record of a new MANIFEST, syncs it, points
-  // CURRENT at it. Later LogAndApply calls append to it.
+  // CURRENT at it. Later LogAndApply calls append to it. On an error the old MANIFEST stays in
+  // use; when the error came while switching CURRENT (which may or may not have happened), the new
+  // file is kept too and needs_new_manifest() turns true.
   Status WriteNewManifest();
   // Records a WAL in the state written by the next WriteNewManifest (used at open, before the
   // new MANIFEST exists; afterwards WALs are registered through LogAndApply edits).
   void RegisterWal(uint64_t number);
 
   // Appends edit (with the current counters) to the MANIFEST, syncs, then installs the new Version.
-  // On error nothing is installed and the MANIFEST must be considered broken (sticky error).
+  // On error nothing is installed, but the edit may still be in the file (a failed sync says
+  // nothing about what reached the disk): the outcome is unknown until a new MANIFEST is written.
+  // needs_new_manifest() is then true, and the next LogAndApply first writes the whole state into
+  // a new MANIFEST (WriteNewManifest), so a half-appended or uncertain edit is never built upon.
   Status LogAndApply(VersionEdit* edit);
+
+  // After Recover: empty, or a note that the MANIFEST ended in a torn record ("<file>: ends in a
+  // torn record after byte N"), normal after a crash during an edit, but also what a truncated
+  // MANIFEST looks like; errors about files it should have named mention it.
+  const std::string& torn_manifest_note() const { return torn_manifest_note_; }
+
+  // True after a failed MANIFEST write, until a new MANIFEST is in place. While true, files an
+  // uncertain edit may name (its SSTs, an older or newer MANIFEST) must not be deleted.
+  bool needs_new_manifest() const { return needs_new_manifest_; }
 
   std::shared_ptr<const Version> current() const { return current_; }
   // The current Version without a reference count (owner thread; valid until the next install).
@@ -97,6 +111,8 @@ class VersionSet {
   SequenceNumber last_sequence_ = 0;
   std::set<uint64_t> live_wals_;
   std::unique_ptr<WalWriter> manifest_;
+  bool needs_new_manifest_ = false;
+  std::string torn_manifest_note_;
 
   void TrackWals(const VersionEdit& edit);
 };
