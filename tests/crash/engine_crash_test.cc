@@ -95,8 +95,7 @@ TEST_CASE("kill -9 during writes never loses an acknowledged batch nor tears one
     }
     ::close(fds[1]);
     ::fcntl(fds[0], F_SETFL, O_NONBLOCK);
-    auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(20 + rng() % 400);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(20 + rng() % 400);
     std::string buffer;
     char chunk[4096];
     while (std::chrono::steady_clock::now() < deadline) {
@@ -109,7 +108,8 @@ TEST_CASE("kill -9 during writes never loses an acknowledged batch nor tears one
     int status = 0;
     ::waitpid(pid, &status, 0);
     ssize_t n;
-    while ((n = ::read(fds[0], chunk, sizeof(chunk))) > 0) buffer.append(chunk, static_cast<size_t>(n));
+    while ((n = ::read(fds[0], chunk, sizeof(chunk))) > 0)
+      buffer.append(chunk, static_cast<size_t>(n));
     ::close(fds[0]);
     INFO("round " << round << ", seed " << seed);
     REQUIRE((WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL));

@@ -1,16 +1,17 @@
 // Small helpers shared by the test binaries: seeds, scale, temporary directories.
 #pragma once
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
-#include <unistd.h>
 
 namespace keyva::test {
 
@@ -61,8 +62,7 @@ inline uint64_t PeakRssBytes() {
 class TempDir {
  public:
   TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "keyva-test-XXXXXX").string();
+    std::string pattern = (std::filesystem::temp_directory_path() / "keyva-test-XXXXXX").string();
     char* made = ::mkdtemp(pattern.data());
     path_ = made ? made : "";
   }
@@ -88,7 +88,9 @@ inline int CountFiles(const std::string& dir, const std::string& suffix) {
   int n = 0;
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
     const std::string name = e.path().filename().string();
-    if (name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) n++;
+    if (name.size() >= suffix.size() &&
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+      n++;
   }
   return n;
 }

@@ -52,9 +52,9 @@ TEST_CASE("overwrites settle to a small footprint and deletes shrink it away",
   DBStats st = db->GetStats();
   uint64_t settled = test::DirBytes(dir.path());
   std::cout << "compaction: " << n << " keys, live " << live_bytes << " bytes, directory "
-            << settled << " bytes (" << static_cast<double>(settled) / live_bytes
-            << "x), L0 files " << st.levels[0].files << ", compactions " << st.compactions
-            << ", write amplification " << st.write_amplification << "\n";
+            << settled << " bytes (" << static_cast<double>(settled) / live_bytes << "x), L0 files "
+            << st.levels[0].files << ", compactions " << st.compactions << ", write amplification "
+            << st.write_amplification << "\n";
   CHECK(settled <= live_bytes * 3 / 2);
   CHECK(st.levels[0].files <= 4);
   REQUIRE(db->VerifyIntegrity().ok());
@@ -62,7 +62,8 @@ TEST_CASE("overwrites settle to a small footprint and deletes shrink it away",
   // Spot-check the newest values are readable.
   std::string v;
   ValueMeta m;
-  for (uint64_t i = 0; i < n; i += n / 1000 + 1) REQUIRE(db->Get(ReadOptions(), Key16(i), &v, &m).ok());
+  for (uint64_t i = 0; i < n; i += n / 1000 + 1)
+    REQUIRE(db->Get(ReadOptions(), Key16(i), &v, &m).ok());
 
   // Delete everything and compact: the directory shrinks below 5% of its peak.
   WriteBatch b;

@@ -179,7 +179,8 @@ class ModelRun {
     ro.snapshot = snap;
     Model out;
     auto it = db_->NewIterator(ro);
-    for (it->SeekToFirst(); it->Valid(); it->Next()) out[std::string(it->key())] = std::string(it->value());
+    for (it->SeekToFirst(); it->Valid(); it->Next())
+      out[std::string(it->key())] = std::string(it->value());
     INFO(it->status().ToString());
     REQUIRE(it->status().ok());
     return out;
@@ -214,7 +215,7 @@ class ModelRun {
   }
 
   void PowerLoss() {
-    snapshots_.clear();  // they die with the DB
+    snapshots_.clear();                      // they die with the DB
     env_.FailOperation(1, /*sticky=*/true);  // nothing reaches "disk" after this instant
     env_.SimulatePowerLoss();
     db_.reset();

@@ -76,7 +76,8 @@ TEST_CASE("every flipped MANIFEST byte gives the right data or Corruption", "[db
     REQUIRE(s.ok());
     std::map<std::string, std::string> got;
     auto it = db->NewIterator(ReadOptions());
-    for (it->SeekToFirst(); it->Valid(); it->Next()) got[std::string(it->key())] = std::string(it->value());
+    for (it->SeekToFirst(); it->Valid(); it->Next())
+      got[std::string(it->key())] = std::string(it->value());
     REQUIRE(got == model);
   }
   INFO("MANIFEST of " << good.size() << " bytes");
@@ -97,7 +98,8 @@ TEST_CASE("every flipped MANIFEST byte gives the right data or Corruption", "[db
       opened++;
       std::map<std::string, std::string> got;
       auto it = db->NewIterator(ReadOptions());
-      for (it->SeekToFirst(); it->Valid(); it->Next()) got[std::string(it->key())] = std::string(it->value());
+      for (it->SeekToFirst(); it->Valid(); it->Next())
+        got[std::string(it->key())] = std::string(it->value());
       if (!it->status().ok()) {
         REQUIRE(it->status().IsCorruption());
         continue;

@@ -126,8 +126,8 @@ TEST_CASE("upper levels target a tenth of the level below the deepest data", "[c
   v.files[2] = {File(2, "a", "m", 25 * kMiB)};
   v.files[3] = {File(3, "a", "z", 200 * kMiB)};
   CHECK(LevelTarget(v, 3) == MaxBytesForLevel(3));  // the deepest level grows by its static target
-  CHECK(LevelTarget(v, 2) == 20 * kMiB);             // a tenth of L3
-  CHECK(LevelTarget(v, 1) == config::kL1MaxBytes);   // never below the L1 floor
+  CHECK(LevelTarget(v, 2) == 20 * kMiB);            // a tenth of L3
+  CHECK(LevelTarget(v, 1) == config::kL1MaxBytes);  // never below the L1 floor
   // L2 holds 25 MiB against a 20 MiB target: it is compacted even though its static target is 100.
   CompactionPicker picker;
   auto plan = picker.Pick(v);
