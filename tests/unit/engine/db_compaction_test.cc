@@ -55,7 +55,14 @@ TEST_CASE("overwrites settle to a small footprint and deletes shrink it away",
             << settled << " bytes (" << static_cast<double>(settled) / live_bytes << "x), L0 files "
             << st.levels[0].files << ", compactions " << st.compactions << ", write amplification "
             << st.write_amplification << "\n";
-  CHECK(settled <= live_bytes * 3 / 2);
+  // The 1.5x bound is the acceptance figure at 2,000,000 keys (scale 1). Far smaller runs (the
+  // sanitizer passes use scale 0.1: 23 MB live) are dominated by fixed sizes — a 16 MiB memtable's
+  // WAL and the 10 MiB L1 floor — so there only the far looser 3x bound is meaningful.
+  if (test::TestScale() >= 1) {
+    CHECK(settled <= live_bytes * 3 / 2);
+  } else {
+    CHECK(settled <= live_bytes * 3);
+  }
   CHECK(st.levels[0].files <= 4);
   REQUIRE(db->VerifyIntegrity().ok());
 
