@@ -253,6 +253,8 @@ int Checkpoint(ApiClient& api, const std::string& name) {
   }
   std::cout << j["path"].get<std::string>() << "\n";
   return 0;
+}
+
 // keyva verify: an offline check of a data directory. Holds a shared lock on DIR/LOCK while it
 // reads, so a keyvad (which takes an exclusive one) cannot start meanwhile, and a running one is
 // detected. Opens nothing for writing.
