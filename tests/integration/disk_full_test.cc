@@ -14,10 +14,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <thread>
 
-#include "tests/integration/http_test_client.h"
-#include "tests/integration/keyvad_process.h"
+#include "tests/util/http_test_client.h"
+#include "tests/util/keyvad_process.h"
 
 namespace keyva::testing {
 namespace {
@@ -52,7 +53,13 @@ uint64_t FreeBytes(const std::string& dir) {
   return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
 }
 
-std::string Value(int i) { return std::string(16 * 1024, static_cast<char>('a' + i % 26)); }
+// 16 KiB that do not compress (SST blocks are LZ4-compressed): the disk really fills.
+std::string Value(int i) {
+  std::mt19937 rng(static_cast<uint32_t>(i) * 7919u + 1);
+  std::string v(16 * 1024, ' ');
+  for (char& c : v) c = static_cast<char>('!' + rng() % 90);
+  return v;
+}
 
 }  // namespace
 

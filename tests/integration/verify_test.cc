@@ -9,8 +9,8 @@
 #include <fstream>
 #include <iterator>
 
-#include "tests/integration/http_test_client.h"
-#include "tests/integration/keyvad_process.h"
+#include "tests/util/http_test_client.h"
+#include "tests/util/keyvad_process.h"
 
 namespace keyva::testing {
 
