@@ -28,6 +28,10 @@ CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=
 targets=(wal_reader sst_reader manifest uri sniff)
 ninja -C build-fuzz -j "${KEYVA_BUILD_JOBS:-2}" "${targets[@]/#/fuzz_}"
 
+parallel=()
+# libFuzzer writes fuzz-N.log per job into the current directory: keep them in build-fuzz.
+[[ $jobs -gt 1 ]] && parallel=(-jobs="$jobs" -workers="$jobs")
+root=$PWD
 status=0
 for t in "${targets[@]}"; do
   corpus=build-fuzz/corpus/$t
@@ -35,15 +39,20 @@ for t in "${targets[@]}"; do
   mkdir -p "$corpus" "$crashes"
   echo "=== fuzz_$t for ${seconds}s"
   log=build-fuzz/fuzz_$t.log
-  if ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-      build-fuzz/fuzz/fuzz_$t "$corpus" "fuzz/corpus/$t" -max_total_time="$seconds" \
+  # (Run from build-fuzz: with -jobs libFuzzer writes fuzz-N.log into the current directory.)
+  if ! (cd build-fuzz && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+      UBSAN_OPTIONS=print_stacktrace=1 \
+      "$root/build-fuzz/fuzz/fuzz_$t" "$root/$corpus" "$root/fuzz/corpus/$t" \
+      -max_total_time="$seconds" \
       -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-      -artifact_prefix="$crashes/" -jobs="$jobs" -workers="$jobs" >"$log" 2>&1; then
+      -artifact_prefix="$root/$crashes/" "${parallel[@]}" >"$root/$log" 2>&1); then
     echo "fuzz_$t FAILED; input(s) in $crashes/, log in $log:"
     grep -E "ERROR|SUMMARY|Test unit written" "$log" | head -20 || true
     status=1
   fi
-  execs=$(grep -E "^stat::number_of_executed_units" "$log" | awk '{s += $2} END {print s + 0}')
+  execs=$(cat "$log" build-fuzz/fuzz-*.log 2>/dev/null | grep -E "^stat::number_of_executed_units" |
+    awk '{s += $2} END {print s + 0}')
+  rm -f build-fuzz/fuzz-*.log
   echo "fuzz_$t: $execs executions, corpus $(ls "$corpus" | wc -l) inputs"
 done
 exit $status

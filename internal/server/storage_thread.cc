@@ -52,6 +52,10 @@ bool StorageThread::healthy(std::string* error) const {
 }
 
 void StorageThread::NoteFailure(const Status& s) {
+  // A sticky engine error must not be hidden by a later full-disk one.
+  if (healthy_.load(std::memory_order_acquire) || unhealthy_from_full_disk_) {
+    unhealthy_from_full_disk_ = s.IsNoSpace();
+  }
   {
     std::lock_guard<std::mutex> lock(error_mu_);
     error_ = s.ToString();
@@ -85,7 +89,8 @@ void StorageThread::RunBatch(std::vector<StorageJob>* batch) {
     }
     any_wrote = any_wrote || wrote[i];
   }
-  if (Status w = store_.TakeWriteError(); !w.ok()) {
+  Status write_error = store_.TakeWriteError();
+  if (const Status& w = write_error; !w.ok()) {
     NoteFailure(w);
     spdlog::error("a write failed: {}", w.ToString());
   }
@@ -100,6 +105,17 @@ void StorageThread::RunBatch(std::vector<StorageJob>* batch) {
       NoteFailure(sync);
       spdlog::error("WAL sync failed; {} writes not acknowledged: {}",
                     std::count(wrote.begin(), wrote.end(), true), sync.ToString());
+    }
+  }
+  // After a full disk, the first batch that writes and syncs cleanly makes the server healthy.
+  if (unhealthy_from_full_disk_ && any_wrote && sync.ok() && write_error.ok() &&
+      !healthy_.load(std::memory_order_acquire)) {
+    bool clean = true;
+    for (size_t i = 0; i < batch->size(); i++) clean = clean && outcome[i].ok();
+    if (clean && store_.db()->GetStats().background_error.empty()) {
+      unhealthy_from_full_disk_ = false;
+      healthy_.store(true, std::memory_order_release);
+      spdlog::info("writes succeed again after a full disk");
     }
   }
   for (size_t i = 0; i < batch->size(); i++) {

@@ -74,7 +74,8 @@ class StorageThread {
   const Counters& counters() const { return counters_; }
 
   // False after a write or sync failed (the engine keeps refusing writes until reopened);
-  // *error then says why.
+  // *error then says why. A full disk (NoSpace) is not sticky in the engine: healthy turns true
+  // again once a write succeeds.
   bool healthy(std::string* error) const;
 
  private:
@@ -92,6 +93,7 @@ class StorageThread {
   bool stopped_ = false;
 
   std::atomic<bool> healthy_{true};
+  bool unhealthy_from_full_disk_ = false;  // storage thread only
   mutable std::mutex error_mu_;
   std::string error_;  // guarded by error_mu_
 };
