@@ -50,8 +50,12 @@ for t in "${targets[@]}"; do
     grep -E "ERROR|SUMMARY|Test unit written" "$log" | head -20 || true
     status=1
   fi
-  execs=$(cat "$log" build-fuzz/fuzz-*.log 2>/dev/null | grep -E "^stat::number_of_executed_units" |
-    awk '{s += $2} END {print s + 0}')
+  # (With one job there are no fuzz-N.log files: only read the ones that exist.)
+  logs=("$log")
+  shopt -s nullglob
+  logs+=(build-fuzz/fuzz-*.log)
+  shopt -u nullglob
+  execs=$(cat "${logs[@]}" | awk '/^stat::number_of_executed_units/ {s += $2} END {print s + 0}')
   rm -f build-fuzz/fuzz-*.log
   echo "fuzz_$t: $execs executions, corpus $(ls "$corpus" | wc -l) inputs"
 done
