@@ -363,16 +363,19 @@ void DBImpl::WalWriteFailed(const Status& s) {
   wal_needs_roll_ = true;
 }
 
+Status DBImpl::NewRegisteredWal(uint64_t* number, std::unique_ptr<WalWriter>* writer) {
+  Status s = NewWal(number, writer);
+  if (!s.ok()) return s;
+  VersionEdit edit;  // register it before it holds any write
+  edit.new_wals.push_back(*number);
+  // On failure the (empty) file stays: the edit naming it may have reached the MANIFEST.
+  return versions_->LogAndApply(&edit);
+}
+
 Status DBImpl::RollWal() {
   uint64_t number;
   std::unique_ptr<WalWriter> writer;
-  Status s = NewWal(&number, &writer);
-  if (s.ok()) {
-    VersionEdit edit;  // register it before it holds any write
-    edit.new_wals.push_back(number);
-    s = versions_->LogAndApply(&edit);
-    // On failure the (empty) file stays: the edit naming it may have reached the MANIFEST.
-  }
+  Status s = NewRegisteredWal(&number, &writer);
   if (!s.ok()) {
     stats_.write_failures++;
     if (!IsRecoverable(s)) SetBackgroundError(s);
@@ -409,6 +412,7 @@ Status DBImpl::MakeRoomForWrite() {
                                .count();
   }
   bool rewrote = false;
+  bool retried_early = false;
   while (mem_->ApproximateMemoryUsage() >= options_.memtable_bytes) {
     size_t usage = mem_->ApproximateMemoryUsage();
     if (!rewrote && frozen_.empty() && mem_->ShadowedBytes() * 2 >= usage) {
@@ -443,6 +447,16 @@ Status DBImpl::MakeRoomForWrite() {
       if (!bg_error_.ok()) return bg_error_;
       MaybeScheduleWork();
       if (!job_ && static_cast<int>(frozen_.size()) >= config::kMaxFrozenMemtables) {
+        // Backing off after failed work (a full disk, say). A writer that needs the room retries
+        // once now if the last failure is kMinBackoffUs old, so writes resume soon after space
+        // comes back instead of after the whole (up to kMaxBackoffUs) back-off.
+        if (!retried_early && retry_after_us_ != 0 &&
+            env_->NowMicros() >= last_failure_us_ + kMinBackoffUs) {
+          retried_early = true;
+          retry_after_us_ = 0;
+          MaybeScheduleWork();
+          continue;
+        }
         return PendingFlushError();
       }
       continue;
@@ -526,12 +540,7 @@ Status DBImpl::RewriteMemtable() {
 Status DBImpl::FreezeMemtable() {
   uint64_t number;
   std::unique_ptr<WalWriter> writer;
-  Status s = NewWal(&number, &writer);
-  if (s.ok()) {
-    VersionEdit edit;  // register it before it holds any write
-    edit.new_wals.push_back(number);
-    s = versions_->LogAndApply(&edit);
-  }
+  Status s = NewRegisteredWal(&number, &writer);
   if (!s.ok()) {
     // On a failed edit the new (empty) file stays: the edit may have reached the MANIFEST.
     if (!IsRecoverable(s)) SetBackgroundError(s);
@@ -654,9 +663,9 @@ void DBImpl::BackgroundWorkFailed(const Status& s) {
   }
   stats_.background_failures++;
   last_failure_ = s;
-  constexpr int64_t kMinBackoffUs = 100 * 1000, kMaxBackoffUs = 5 * 1000 * 1000;
   retry_backoff_us_ = std::clamp<int64_t>(retry_backoff_us_ * 2, kMinBackoffUs, kMaxBackoffUs);
-  retry_after_us_ = env_->NowMicros() + retry_backoff_us_;
+  last_failure_us_ = env_->NowMicros();
+  retry_after_us_ = last_failure_us_ + retry_backoff_us_;
   Log("background work failed (retrying in " + std::to_string(retry_backoff_us_ / 1000) +
       " ms): " + s.ToString());
 }

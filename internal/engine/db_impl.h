@@ -119,6 +119,8 @@ class DBImpl final : public DB {
 
   void Log(const std::string& line);
   Status NewWal(uint64_t* number, std::unique_ptr<WalWriter>* writer);
+  // NewWal, then a MANIFEST edit registering it (before it holds any write).
+  Status NewRegisteredWal(uint64_t* number, std::unique_ptr<WalWriter>* writer);
   Status ReplayWal(uint64_t number, SequenceNumber* max_sequence);
   Status MakeRoomForWrite();
   Status RewriteMemtable();
@@ -193,6 +195,8 @@ class DBImpl final : public DB {
   Status last_failure_;         // the last recoverable background failure (OK after a success)
   int64_t retry_after_us_ = 0;  // no background work is started before this (env clock)
   int64_t retry_backoff_us_ = 0;
+  int64_t last_failure_us_ = 0;  // when background work last failed (env clock)
+  static constexpr int64_t kMinBackoffUs = 100 * 1000, kMaxBackoffUs = 5 * 1000 * 1000;
   bool closed_ = false;
 
   DBStats stats_;

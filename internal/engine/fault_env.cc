@@ -114,11 +114,11 @@ FaultEnv::~FaultEnv() = default;
 Status FaultEnv::CountOp(const std::string& what) {
   std::lock_guard<std::mutex> l(mu_);
   ops_++;
-  if (fail_at_ != 0 && ops_ >= fail_at_) {
-    if (ops_ == fail_at_ || sticky_) {
+  const bool on_failing_file = !fail_suffix_.empty() && what.ends_with(fail_suffix_);
+  if (on_failing_file || (fail_at_ != 0 && ops_ >= fail_at_)) {
+    if (on_failing_file || ops_ == fail_at_ || sticky_) {
       std::string msg = "injected fault at operation " + std::to_string(ops_) + " (" + what + ")";
-      return failure_code_ == Status::Code::kNoSpace ? Status::NoSpace(msg)
-                                                     : Status::IOError(msg);
+      return failure_code_ == Status::Code::kNoSpace ? Status::NoSpace(msg) : Status::IOError(msg);
     }
   }
   return Status::OK();
@@ -135,10 +135,16 @@ void FaultEnv::SetFailureCode(Status::Code code) {
   failure_code_ = code;
 }
 
+void FaultEnv::FailFilesEndingWith(const std::string& suffix) {
+  std::lock_guard<std::mutex> l(mu_);
+  fail_suffix_ = suffix;
+}
+
 void FaultEnv::ClearFaults() {
   std::lock_guard<std::mutex> l(mu_);
   fail_at_ = 0;
   sticky_ = false;
+  fail_suffix_.clear();
 }
 
 uint64_t FaultEnv::OperationCount() const {

@@ -7,7 +7,9 @@
 //
 // Fault injection: FailOperation(k) makes the k-th counted operation from now (1 = the next) fail
 // with an IOError (or NoSpace, see SetFailureCode); "sticky" keeps failing every later operation
-// too until ClearFaults(). Counted operations: file creation/opening, Append, Flush, Sync, Read,
+// too until ClearFaults(). FailFilesEndingWith(".sst") fails every counted operation on a file
+// whose name ends so (until ClearFaults), e.g. a disk that is full for SSTs while the small WAL
+// appends still fit. Counted operations: file creation/opening, Append, Flush, Sync, Read,
 // Rename, Remove, Truncate, SyncDir. OperationCount() reports how many have run.
 //
 // Thread safety: every method may be called from any thread.
@@ -50,6 +52,7 @@ class FaultEnv final : public Env {
 
   // Fails the k-th counted operation from now (k >= 1). With sticky, that one and all later ones.
   void FailOperation(uint64_t k, bool sticky = false);
+  void FailFilesEndingWith(const std::string& suffix);
   void SetFailureCode(Status::Code code);  // kIOError (default) or kNoSpace
   void ClearFaults();
   uint64_t OperationCount() const;
@@ -76,6 +79,7 @@ class FaultEnv final : public Env {
   uint64_t ops_ = 0;
   uint64_t fail_at_ = 0;  // 0 = no fault armed
   bool sticky_ = false;
+  std::string fail_suffix_;  // empty = none
   bool failing_ = false;
   Status::Code failure_code_ = Status::Code::kIOError;
   int64_t fixed_now_ = -1;

@@ -170,6 +170,51 @@ TEST_CASE("disk full: a failed flush is retried instead of poisoning the DB", "[
   CHECK(GetOr(db.get(), "after") == "ok");
 }
 
+TEST_CASE("disk full: a writer that needs room retries early, not after the whole back-off",
+          "[db][nospace]") {
+  FaultEnv env;
+  env.SetFailureCode(Status::Code::kNoSpace);
+  int64_t now = 1'000'000'000'000;
+  env.SetNowMicros(now);
+  auto db = MustOpen(DiskOptions(&env, false));
+  env.FailFilesEndingWith(".sst");  // full for SSTs; the WAL appends still fit
+  // Flushes fail (writes too, once the frozen memtables pile up) until the back-off is well past
+  // 100 ms. The loop ends at a failure: the clock now reads its time.
+  for (int i = 0; db->GetStats().background_failures < 4; i++) {
+    REQUIRE(i < 10000);
+    now += 100'000;
+    env.SetNowMicros(now);
+    Status s = db->Put("k" + std::to_string(i), std::string(100, 'v'));
+    INFO(s.ToString());
+    REQUIRE((s.ok() || s.IsNoSpace()));
+  }
+  const uint64_t failures = db->GetStats().background_failures;  // back-off now >= 800 ms
+  CHECK(db->GetStats().flushes == 0);
+
+  // Space is back. Until 100 ms after the last failure, a write that needs room is refused
+  // without another attempt (a full disk is not hammered by every write)...
+  env.ClearFaults();
+  Status s;
+  for (int i = 0; s.ok(); i++) {
+    REQUIRE(i < 10000);
+    s = db->Put("soon" + std::to_string(i), std::string(100, 'v'));
+  }
+  INFO(s.ToString());
+  CHECK(s.IsNoSpace());
+  CHECK(db->GetStats().background_failures == failures);
+  // ...and then it retries the flush itself instead of waiting out the back-off.
+  now += 100'000;
+  env.SetNowMicros(now);
+  s = db->Put("after", "ok");
+  INFO(s.ToString());
+  REQUIRE(s.ok());
+  CHECK(db->GetStats().background_failures == failures);
+  CHECK(db->GetStats().flushes >= 1);
+  REQUIRE(db->Close().ok());
+  db = MustOpen(DiskOptions(&env, false));
+  CHECK(GetOr(db.get(), "after") == "ok");
+}
+
 TEST_CASE("disk full with the helper thread: writes fail with NoSpace, then recover",
           "[db][nospace][threads]") {
   FaultEnv env;
