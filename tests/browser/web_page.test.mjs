@@ -1,7 +1,8 @@
 // Acceptance tests of keyva's web page: a real keyvad, Debian's headless Chromium, and a person's
 // actions (clicks, typing, file uploads, keyboard). Each test uses its own key prefix (t1/, t2/,
 // ...) on one shared server, and fails on any console error, uncaught exception or JavaScript
-// dialog in the page. Screenshots go to docs/images/.
+// dialog in the page. Screenshots go to $KEYVA_SCREENSHOT_DIR (docs/images/ refreshes the
+// README's).
 //
 // Run: KEYVAD=build/cmd/keyvad/keyvad node --test tests/browser/  (CTest: label "browser").
 
