@@ -6,8 +6,8 @@
 #   its volume, checkpoint, graceful stop); KEYVA_SKIP_CONTAINER=1 skips it;
 # - scripts/fuzz.sh fuzzes every parser (KEYVA_FUZZ_SECONDS per target, default 30);
 #   KEYVA_SKIP_FUZZ=1 skips it;
-# - the suite again under AddressSanitizer + UBSan, and the threaded parts under ThreadSanitizer;
-#   KEYVA_SKIP_SANITIZERS=1 skips them.
+# - the suite again under AddressSanitizer + UBSan, and the unit, threaded and integration tests
+#   under ThreadSanitizer; KEYVA_SKIP_SANITIZERS=1 skips them.
 # Long campaigns read KEYVA_TEST_SCALE (default 1; raise it for longer runs by hand); the
 # sanitizer passes run them at KEYVA_SANITIZER_SCALE (default 0.1), instrumented code being slower.
 set -euo pipefail
@@ -35,6 +35,9 @@ if [[ ${KEYVA_SKIP_SANITIZERS:-0} != 1 ]]; then
     ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 1800 -LE browser
 
   KEYVA_BUILD_DIR=build-tsan scripts/build.sh -DKEYVA_WERROR=ON -DKEYVA_SANITIZE=thread
+  # Every unit, threaded and integration test under TSan, except the long single-seed model test
+  # (the ASan pass runs it).
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-    ctest --test-dir build-tsan --output-on-failure -j "$jobs" --timeout 1800 -L 'threads|integration'
+    ctest --test-dir build-tsan --output-on-failure -j "$jobs" --timeout 1800 \
+    -L 'unit|threads|integration' -E 'randomized model test'
 fi
