@@ -1,5 +1,7 @@
-// BlockCache: LRU list plus an ordered index by (file, offset); see block_cache.h.
+// BlockCache: LRU list plus a hashed index by (file, offset); see block_cache.h.
 #include "internal/engine/block_cache.h"
+
+#include <cassert>
 
 namespace keyva {
 
@@ -29,17 +31,36 @@ void BlockCache::Insert(uint64_t file_number, uint64_t offset, std::shared_ptr<c
       evicted.splice(evicted.end(), lru_, it->second);
       index_.erase(it);
     }
-    if (charge > capacity_) return;
+    if (charge > capacity_ || pinned_ > capacity_ - charge) return;
     lru_.push_front(Entry{key, std::move(block), charge});
     index_.emplace(key, lru_.begin());
     usage_ += charge;
-    while (usage_ > capacity_) {
-      auto victim = std::prev(lru_.end());
-      usage_ -= victim->charge;
-      index_.erase(victim->key);
-      evicted.splice(evicted.end(), lru_, victim);
-    }
+    EvictToCapacity(&evicted);  // stops before the new entry: charge + pinned_ <= capacity_
   }
+}
+
+void BlockCache::EvictToCapacity(LruList* evicted) {
+  while (usage_ > capacity_ && !lru_.empty()) {
+    auto victim = std::prev(lru_.end());
+    usage_ -= victim->charge;
+    index_.erase(victim->key);
+    evicted->splice(evicted->end(), lru_, victim);
+  }
+}
+
+void BlockCache::Pin(size_t bytes) {
+  LruList evicted;  // released after the lock is let go
+  std::lock_guard<std::mutex> l(mu_);
+  pinned_ += bytes;
+  usage_ += bytes;
+  EvictToCapacity(&evicted);
+}
+
+void BlockCache::Unpin(size_t bytes) {
+  std::lock_guard<std::mutex> l(mu_);
+  assert(bytes <= pinned_);
+  pinned_ -= bytes;
+  usage_ -= bytes;
 }
 
 void BlockCache::EraseFile(uint64_t file_number) {
@@ -59,6 +80,11 @@ void BlockCache::EraseFile(uint64_t file_number) {
 size_t BlockCache::Usage() const {
   std::lock_guard<std::mutex> l(mu_);
   return usage_;
+}
+
+size_t BlockCache::PinnedUsage() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return pinned_;
 }
 
 size_t BlockCache::Capacity() const { return capacity_; }

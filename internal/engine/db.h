@@ -84,7 +84,8 @@ struct DBStats {
   uint64_t user_bytes_written = 0;  // payload bytes of acknowledged writes (WAL record bytes)
   double write_amplification = 0;   // (flush + compaction bytes written) / user bytes written
   uint64_t cache_capacity = 0;
-  uint64_t cache_usage = 0;
+  uint64_t cache_usage = 0;   // data blocks plus the pinned index and filter blocks
+  uint64_t cache_pinned = 0;  // index and filter blocks of the open SSTs (part of cache_usage)
   uint64_t cache_hits = 0;
   uint64_t cache_misses = 0;
   uint64_t stall_micros = 0;  // time writes spent slowed down or waiting

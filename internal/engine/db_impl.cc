@@ -1191,6 +1191,7 @@ DBStats DBImpl::GetStats() {
       s.user_bytes_written ? static_cast<double>(written) / s.user_bytes_written : 0.0;
   s.cache_capacity = block_cache_->Capacity();
   s.cache_usage = block_cache_->Usage();
+  s.cache_pinned = block_cache_->PinnedUsage();
   s.cache_hits = block_cache_->Hits();
   s.cache_misses = block_cache_->Misses();
   s.background_error = bg_error_.ok() ? "" : bg_error_.ToString();

@@ -41,7 +41,8 @@ struct Options {
   // Bloom filter bits per key; 0 disables filters.
   int bloom_bits_per_key = 10;
   CompressionType compression = CompressionType::kLz4;
-  // Capacity of the block cache in bytes (data, index and filter blocks).
+  // Capacity of the block cache in bytes: cached data blocks plus the index and filter blocks of
+  // the open SSTs (pinned while a file is open).
   size_t block_cache_bytes = 64u << 20;
   // SST files written by flushes and compactions are split near this size.
   uint64_t target_file_size = 4u << 20;

@@ -102,6 +102,10 @@ SstReader::SstReader(std::unique_ptr<RandomAccessFile> file, uint64_t file_size,
       file_name_(std::move(file_name)),
       cache_(cache) {}
 
+SstReader::~SstReader() {
+  if (pinned_ > 0) cache_->Unpin(pinned_);
+}
+
 Status SstReader::Annotate(const Status& s) const {
   if (!s.IsCorruption()) return s;
   return Status::Corruption(file_name_ + ": " + s.message());
@@ -150,6 +154,10 @@ Status SstReader::Open(std::unique_ptr<RandomAccessFile> file, uint64_t file_siz
     if (!s.ok()) return r->Annotate(Status::Corruption("filter block: " + s.message()));
     r->has_filter_ = true;
     r->data_end_ = footer.filter_handle.offset;
+  }
+  if (cache != nullptr) {
+    r->pinned_ = r->IndexAndFilterBytes();
+    cache->Pin(r->pinned_);
   }
   *reader = std::move(r);
   return Status::OK();
@@ -268,6 +276,8 @@ Status SstReader::VerifyChecksums() const {
   return Annotate(index_iter->status());
 }
 
-size_t SstReader::IndexAndFilterBytes() const { return index_block_->size() + filter_.size(); }
+size_t SstReader::IndexAndFilterBytes() const {
+  return index_block_->ApproximateMemoryUsage() + filter_.capacity();
+}
 
 }  // namespace keyva

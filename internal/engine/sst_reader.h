@@ -1,8 +1,9 @@
 // SstReader: an open SST file — point lookups, iteration and verification.
 //
 // Open reads the footer, then the index block and the filter block, verifies their checksums and
-// keeps them in memory for the reader's lifetime (IndexAndFilterBytes reports their size; they are
-// not in the block cache). Data blocks are read on demand: from the block cache when it has them,
+// keeps them in memory for the reader's lifetime. Their memory (IndexAndFilterBytes) is paid for
+// out of the block cache's budget: the reader pins that many bytes in the cache while it lives, so
+// open files push cached data blocks out rather than adding memory beside the cache. Data blocks are read on demand: from the block cache when it has them,
 // else from the file (checksum-verified, decompressed, parsed) and then, if fill_cache, inserted
 // into the cache under (file_number, block offset).
 //
@@ -43,6 +44,7 @@ class SstReader : public std::enable_shared_from_this<SstReader> {
 
   SstReader(const SstReader&) = delete;
   SstReader& operator=(const SstReader&) = delete;
+  ~SstReader();  // unpins IndexAndFilterBytes() from the cache
 
   // An iterator over the file's internal keys and values. It holds a shared_ptr to this reader.
   // fill_cache=false: blocks it reads from disk are not inserted into the cache (compactions);
@@ -73,7 +75,7 @@ class SstReader : public std::enable_shared_from_this<SstReader> {
   // the order of all keys. OK, or Corruption/IOError describing the first problem.
   Status VerifyChecksums() const;
 
-  // Bytes of the index and filter blocks held in memory by this reader.
+  // Memory held by the index and filter blocks of this reader (pinned in the cache).
   size_t IndexAndFilterBytes() const;
 
   uint64_t file_number() const { return file_number_; }
@@ -107,6 +109,7 @@ class SstReader : public std::enable_shared_from_this<SstReader> {
   std::shared_ptr<const Block> index_block_;
   bool has_filter_ = false;
   std::string filter_;
+  size_t pinned_ = 0;  // bytes pinned in cache_
 };
 
 }  // namespace keyva

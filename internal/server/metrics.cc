@@ -153,7 +153,10 @@ std::string ServerMetrics::RenderPrometheus(const DBStats& db, const StorageThre
     db.write_amplification);
   g("keyva_engine_cache_capacity_bytes", "Block cache capacity",
     static_cast<double>(db.cache_capacity));
-  g("keyva_engine_cache_usage_bytes", "Block cache usage", static_cast<double>(db.cache_usage));
+  g("keyva_engine_cache_usage_bytes", "Block cache usage (data, index and filter blocks)",
+    static_cast<double>(db.cache_usage));
+  g("keyva_engine_cache_pinned_bytes", "Index and filter blocks of open SSTs (in cache usage)",
+    static_cast<double>(db.cache_pinned));
   g("keyva_engine_cache_hits_total", "Block cache hits", static_cast<double>(db.cache_hits),
     "counter");
   g("keyva_engine_cache_misses_total", "Block cache misses", static_cast<double>(db.cache_misses),
@@ -219,6 +222,7 @@ nlohmann::json DBStatsJson(const DBStats& s) {
       {"write_amplification", s.write_amplification},
       {"cache_capacity", s.cache_capacity},
       {"cache_usage", s.cache_usage},
+      {"cache_pinned", s.cache_pinned},
       {"cache_hits", s.cache_hits},
       {"cache_misses", s.cache_misses},
       {"stall_micros", s.stall_micros},

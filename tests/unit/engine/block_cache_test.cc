@@ -1,5 +1,5 @@
-// Tests for BlockCache (block_cache.h): byte bound, LRU order, hit/miss counts, EraseFile, and
-// blocks that stay valid after eviction.
+// Tests for BlockCache (block_cache.h): byte bound, LRU order, hit/miss counts, pinned bytes,
+// EraseFile, and blocks that stay valid after eviction.
 #include "internal/engine/block_cache.h"
 
 #include <atomic>
@@ -114,6 +114,49 @@ TEST_CASE("block cache: hits, misses, replacement and oversized blocks", "[block
   none.Insert(1, 0, MakeBlock(1, 0), 1);
   CHECK(none.Lookup(1, 0) == nullptr);
   CHECK(none.Usage() == 0);
+}
+
+TEST_CASE("block cache: pinned bytes share the budget with cached blocks", "[block_cache]") {
+  BlockCache cache(1000);
+  for (uint64_t offset = 0; offset < 1000; offset += 100) {
+    cache.Insert(1, offset, MakeBlock(1, offset), 100);
+  }
+  REQUIRE(cache.Usage() == 1000);
+  REQUIRE(cache.Lookup(1, 0) != nullptr);  // (1,0) is now the most recent; (1,100) the oldest
+
+  // Pinning 250 bytes (an opened file's index and filter) evicts the three oldest blocks.
+  cache.Pin(250);
+  CHECK(cache.PinnedUsage() == 250);
+  CHECK(cache.Usage() == 950);
+  CHECK(cache.NumEntries() == 7);
+  CHECK(cache.Lookup(1, 100) == nullptr);
+  CHECK(cache.Lookup(1, 300) == nullptr);
+  CHECK(cache.Lookup(1, 400) != nullptr);
+  CHECK(cache.Lookup(1, 0) != nullptr);
+
+  // Inserts stay within what the pins leave; a block that cannot fit beside them is not cached.
+  cache.Insert(2, 0, MakeBlock(2, 0), 700);
+  CHECK(cache.Usage() <= 1000);
+  CHECK(cache.Lookup(2, 0) != nullptr);
+  cache.Insert(3, 0, MakeBlock(3, 0), 751);
+  CHECK(cache.Lookup(3, 0) == nullptr);
+  CHECK(cache.Lookup(2, 0) != nullptr);
+
+  // Pins beyond the capacity empty the cache; usage then exceeds the capacity by the pins alone.
+  cache.Pin(900);
+  CHECK(cache.NumEntries() == 0);
+  CHECK(cache.Usage() == 1150);
+  cache.Insert(4, 0, MakeBlock(4, 0), 1);
+  CHECK(cache.Lookup(4, 0) == nullptr);
+
+  // Unpinning gives the room back.
+  cache.Unpin(900);
+  cache.Unpin(250);
+  CHECK(cache.PinnedUsage() == 0);
+  CHECK(cache.Usage() == 0);
+  cache.Insert(4, 0, MakeBlock(4, 0), 1000);
+  CHECK(cache.Lookup(4, 0) != nullptr);
+  CHECK(cache.Usage() == 1000);
 }
 
 TEST_CASE("block cache: EraseFile drops exactly that file's blocks", "[block_cache]") {

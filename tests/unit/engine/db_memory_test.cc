@@ -60,10 +60,14 @@ TEST_CASE("peak RSS stays below memtables + cache + 64 MiB on reads of ten times
       o.memtable_bytes * (1 + config::kMaxFrozenMemtables) + o.block_cache_bytes + 64 * kMiB;
   const uint64_t peak = test::PeakRssBytes();
   std::cout << "memory: " << n << " entries, " << data / kMiB << " MiB on disk, cache capacity "
-            << st.cache_capacity / kMiB << " MiB (max usage " << max_usage << " bytes, hit rate "
+            << st.cache_capacity / kMiB << " MiB (max usage " << max_usage << " bytes, of which "
+            << st.cache_pinned << " index and filter bytes pinned, hit rate "
             << (st.cache_hits * 100.0 / std::max<uint64_t>(1, st.cache_hits + st.cache_misses))
             << "%), peak RSS " << peak / kMiB << " MiB, budget " << budget / kMiB << " MiB\n";
   CHECK(max_usage <= st.cache_capacity + o.block_size + 64);
+  // The open files' index and filter blocks are charged to the cache (part of its usage).
+  CHECK(st.cache_pinned > 0);
+  CHECK(st.cache_pinned <= st.cache_usage);
   if (test::TestScale() >= 1) CHECK(data >= 8 * o.block_cache_bytes);
   if (!KEYVA_TEST_INSTRUMENTED && peak > 0) CHECK(peak <= budget);
 }

@@ -201,8 +201,15 @@ TEST_CASE("sst: files of 1, few and 50,000 entries under each compression", "[ss
       BlockCache cache(64 << 20);
       auto reader = MustOpen(&env, "db/000001.sst", &cache);
       CHECK(reader->has_filter());
+      // The index and filter blocks are paid for out of the cache while the reader is open.
       CHECK(reader->IndexAndFilterBytes() > 0);
+      CHECK(cache.PinnedUsage() == reader->IndexAndFilterBytes());
       CheckScan(*reader, model);
+      {
+        auto second = MustOpen(&env, "db/000001.sst", &cache);
+        CHECK(cache.PinnedUsage() == 2 * reader->IndexAndFilterBytes());
+      }
+      CHECK(cache.PinnedUsage() == reader->IndexAndFilterBytes());
 
       // Seek to sampled entries, and between versions / user keys.
       auto it = reader->NewIterator(true);
