@@ -1071,11 +1071,11 @@ class DBImpl::Iter final : public DBIterator {
  public:
   Iter(std::unique_ptr<Iterator> internal, SequenceNumber snapshot, int64_t now_us,
        std::vector<std::shared_ptr<MemTable>> mems, std::shared_ptr<const Version> version)
-      : internal_(std::move(internal)),
+      : mems_(std::move(mems)),
+        version_(std::move(version)),
+        internal_(std::move(internal)),
         snapshot_(snapshot),
-        now_us_(now_us),
-        mems_(std::move(mems)),
-        version_(std::move(version)) {}
+        now_us_(now_us) {}
 
   bool Valid() const override { return valid_; }
   void SeekToFirst() override {
@@ -1085,7 +1085,9 @@ class DBImpl::Iter final : public DBIterator {
     FindNextVisible();
   }
   void Seek(std::string_view target) override {
-    internal_->Seek(MakeInternalKey(target, snapshot_, kValueTypeForSeek));
+    seek_key_.assign(target);  // the internal lookup key, in a buffer reused by every Seek
+    PutFixed64(&seek_key_, PackSequenceAndType(snapshot_, kValueTypeForSeek));
+    internal_->Seek(seek_key_);
     skip_.clear();
     has_skip_ = false;
     FindNextVisible();
@@ -1123,11 +1125,13 @@ class DBImpl::Iter final : public DBIterator {
     }
   }
 
+  // (Declared before internal_, so they outlive it: its level iterators point into version_.)
+  std::vector<std::shared_ptr<MemTable>> mems_;  // keep the memtables alive
+  std::shared_ptr<const Version> version_;       // keep the files alive
   std::unique_ptr<Iterator> internal_;
   SequenceNumber snapshot_;
   int64_t now_us_;
-  std::vector<std::shared_ptr<MemTable>> mems_;  // keep the memtables alive
-  std::shared_ptr<const Version> version_;       // keep the files alive
+  std::string seek_key_;
   bool valid_ = false;
   std::string skip_;
   bool has_skip_ = false;
@@ -1153,11 +1157,13 @@ std::unique_ptr<DBIterator> DBImpl::NewIterator(const ReadOptions& options) {
   };
   for (const auto& f : version->files[0]) children.push_back(open_file(*f));
   for (int level = 1; level < config::kNumLevels; level++) {
-    const auto& files = version->files[level];
-    if (files.empty()) continue;
+    // The Iter keeps version alive for as long as these level iterators exist: they can point
+    // into it instead of copying its file lists.
+    const auto* files = &version->files[level];
+    if (files->empty()) continue;
     children.push_back(NewConcatenatingIterator(
-        files.size(), [files, open_file](size_t i) { return open_file(*files[i]); },
-        [files](size_t i) { return std::string_view(files[i]->largest); }));
+        files->size(), [files, open_file](size_t i) { return open_file(*(*files)[i]); },
+        [files](size_t i) { return std::string_view((*files)[i]->largest); }));
   }
   return std::make_unique<Iter>(NewMergingIterator(std::move(children)), snapshot,
                                 env_->NowMicros(), std::move(mems), std::move(version));
