@@ -48,7 +48,7 @@ class BlockCache {
 
   size_t Usage() const;        // total charge: cached entries plus pinned bytes
   size_t PinnedUsage() const;  // the pinned part of Usage()
-  size_t Capacity() const;  // as given to the constructor
+  size_t Capacity() const;     // as given to the constructor
   size_t NumEntries() const;
   uint64_t Hits() const { return hits_.load(std::memory_order_relaxed); }
   uint64_t Misses() const { return misses_.load(std::memory_order_relaxed); }
@@ -78,7 +78,7 @@ class BlockCache {
   LruList lru_;
   // Hashed: a lookup is one probe (EraseFile walks the LRU list instead; it is rare).
   std::unordered_map<Key, LruList::iterator, KeyHash> index_;
-  size_t usage_ = 0;   // includes pinned_
+  size_t usage_ = 0;  // includes pinned_
   size_t pinned_ = 0;
   std::atomic<uint64_t> hits_{0};
   std::atomic<uint64_t> misses_{0};
