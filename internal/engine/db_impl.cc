@@ -95,7 +95,7 @@ DBImpl::DBImpl(const Options& options, std::string dir)
     : options_(options),
       env_(options.env ? options.env : Env::Default()),
       dir_(dir.size() > 1 && dir.back() == '/' ? dir.substr(0, dir.size() - 1) : dir) {
-  block_cache_ = std::make_unique<BlockCache>(options_.block_cache_bytes);
+  block_cache_ = std::make_shared<BlockCache>(options_.block_cache_bytes);
   table_cache_ =
       std::make_unique<TableCache>(env_, dir_, options_.max_open_files, block_cache_.get());
   versions_ = std::make_unique<VersionSet>(env_, dir_);
@@ -1070,8 +1070,10 @@ Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string
 class DBImpl::Iter final : public DBIterator {
  public:
   Iter(std::unique_ptr<Iterator> internal, SequenceNumber snapshot, int64_t now_us,
-       std::vector<std::shared_ptr<MemTable>> mems, std::shared_ptr<const Version> version)
-      : mems_(std::move(mems)),
+       std::vector<std::shared_ptr<MemTable>> mems, std::shared_ptr<const Version> version,
+       std::shared_ptr<BlockCache> cache)
+      : cache_(std::move(cache)),
+        mems_(std::move(mems)),
         version_(std::move(version)),
         internal_(std::move(internal)),
         snapshot_(snapshot),
@@ -1125,7 +1127,9 @@ class DBImpl::Iter final : public DBIterator {
     }
   }
 
-  // (Declared before internal_, so they outlive it: its level iterators point into version_.)
+  // (Declared before internal_, so they outlive it: its level iterators point into version_, and
+  // its table readers use the cache.)
+  std::shared_ptr<BlockCache> cache_;            // keep the block cache alive
   std::vector<std::shared_ptr<MemTable>> mems_;  // keep the memtables alive
   std::shared_ptr<const Version> version_;       // keep the files alive
   std::unique_ptr<Iterator> internal_;
@@ -1166,7 +1170,8 @@ std::unique_ptr<DBIterator> DBImpl::NewIterator(const ReadOptions& options) {
         [files](size_t i) { return std::string_view((*files)[i]->largest); }));
   }
   return std::make_unique<Iter>(NewMergingIterator(std::move(children)), snapshot,
-                                env_->NowMicros(), std::move(mems), std::move(version));
+                                env_->NowMicros(), std::move(mems), std::move(version),
+                                block_cache_);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -167,7 +167,9 @@ class DBImpl final : public DB {
   Env* const env_;
   const std::string dir_;
   std::unique_ptr<FileLock> lock_;
-  std::unique_ptr<BlockCache> block_cache_;
+  // Shared with the DB's iterators: their table readers use it (and give back their pinned bytes)
+  // even when an iterator outlives the DB.
+  std::shared_ptr<BlockCache> block_cache_;
   std::unique_ptr<TableCache> table_cache_;
   std::unique_ptr<VersionSet> versions_;
 

@@ -36,9 +36,9 @@ namespace keyva {
 class SstReader : public std::enable_shared_from_this<SstReader> {
  public:
   // Opens the SST in file, whose size is file_size. file_number keys its blocks in cache (which
-  // may be null: no caching); file_name prefixes Corruption messages. On success *reader holds
-  // the reader, which owns file. Corruption when the footer, index or filter is bad; IOError when
-  // the file cannot be read.
+  // may be null: no caching; else it must outlive the reader); file_name prefixes Corruption
+  // messages. On success *reader holds the reader, which owns file. Corruption when the footer,
+  // index or filter is bad; IOError when the file cannot be read.
   static Status Open(std::unique_ptr<RandomAccessFile> file, uint64_t file_size,
                      uint64_t file_number, const std::string& file_name, BlockCache* cache,
                      std::shared_ptr<SstReader>* reader);
