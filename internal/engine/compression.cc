@@ -26,18 +26,26 @@ bool Lz4Compress(std::string_view input, std::string* output) {
   return true;
 }
 
-Status Lz4Uncompress(std::string_view input, std::string* output) {
-  uint32_t raw_size;
-  if (!GetVarint32(&input, &raw_size)) {
+// Reads the varint uncompressed size in front of an lz4 block (removing it from *input) and checks
+// both sizes against the limits.
+Status ParseLz4Header(std::string_view* input, uint32_t* raw_size) {
+  if (!GetVarint32(input, raw_size)) {
     return Status::Corruption("lz4 block: bad uncompressed size");
   }
-  if (raw_size > kMaxUncompressedBlockSize) {
-    return Status::Corruption("lz4 block: uncompressed size " + std::to_string(raw_size) +
+  if (*raw_size > kMaxUncompressedBlockSize) {
+    return Status::Corruption("lz4 block: uncompressed size " + std::to_string(*raw_size) +
                               " exceeds the limit");
   }
-  if (input.size() > static_cast<size_t>(LZ4_MAX_INPUT_SIZE)) {
+  if (input->size() > static_cast<size_t>(LZ4_MAX_INPUT_SIZE)) {
     return Status::Corruption("lz4 block: compressed input too large");
   }
+  return Status::OK();
+}
+
+Status Lz4Uncompress(std::string_view input, std::string* output) {
+  uint32_t raw_size;
+  Status s = ParseLz4Header(&input, &raw_size);
+  if (!s.ok()) return s;
   output->resize(raw_size);
   int n = LZ4_decompress_safe(input.data(), output->data(), static_cast<int>(input.size()),
                               static_cast<int>(raw_size));
@@ -79,16 +87,8 @@ Status ZstdUncompress(std::string_view input, std::string* output) {
 Status Lz4UncompressToBuffer(std::string_view input, std::unique_ptr<char[]>* output,
                              size_t* size) {
   uint32_t raw_size;
-  if (!GetVarint32(&input, &raw_size)) {
-    return Status::Corruption("lz4 block: bad uncompressed size");
-  }
-  if (raw_size > kMaxUncompressedBlockSize) {
-    return Status::Corruption("lz4 block: uncompressed size " + std::to_string(raw_size) +
-                              " exceeds the limit");
-  }
-  if (input.size() > static_cast<size_t>(LZ4_MAX_INPUT_SIZE)) {
-    return Status::Corruption("lz4 block: compressed input too large");
-  }
+  Status s = ParseLz4Header(&input, &raw_size);
+  if (!s.ok()) return s;
   std::unique_ptr<char[]> buf(new char[raw_size == 0 ? 1 : raw_size]);
   int n = LZ4_decompress_safe(input.data(), buf.get(), static_cast<int>(input.size()),
                               static_cast<int>(raw_size));

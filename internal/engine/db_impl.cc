@@ -411,6 +411,13 @@ Status DBImpl::MakeRoomForWrite() {
                                std::chrono::steady_clock::now() - stall_start)
                                .count();
   }
+  // A write that had to wait for flush debt: count the stop and its time.
+  auto count_stop = [this](std::chrono::steady_clock::time_point start) {
+    stats_.stall_micros += std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::steady_clock::now() - start)
+                               .count();
+    stats_.stops++;
+  };
   bool rewrote = false;
   bool retried_early = false;
   while (mem_->ApproximateMemoryUsage() >= options_.memtable_bytes) {
@@ -430,19 +437,13 @@ Status DBImpl::MakeRoomForWrite() {
         // this thread (which would wait anyway) flushes the oldest frozen memtable itself. The
         // two touch disjoint files: the compaction's inputs stay live until it is installed.
         Status s = FlushOldestInline();
-        stats_.stall_micros += std::chrono::duration_cast<std::chrono::microseconds>(
-                                   std::chrono::steady_clock::now() - start)
-                                   .count();
-        stats_.stops++;
+        count_stop(start);
         if (!s.ok()) return s;
         continue;
       }
       // Too much flush debt: wait for the helper's flush (a write stall).
       Status s = WaitForJob();
-      stats_.stall_micros += std::chrono::duration_cast<std::chrono::microseconds>(
-                                 std::chrono::steady_clock::now() - start)
-                                 .count();
-      stats_.stops++;
+      count_stop(start);
       if (!s.ok()) return s;
       if (!bg_error_.ok()) return bg_error_;
       MaybeScheduleWork();
