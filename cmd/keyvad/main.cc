@@ -7,9 +7,11 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <string>
 
@@ -71,8 +73,11 @@ int Serve(const ServerConfig& config) {
     return 1;
   }
   if (!config.port_file.empty() && !WritePortFile(config.port_file, server.port())) {
-    spdlog::error("cannot write the port file '{}'", config.port_file);
-    server.Shutdown();
+    // Whoever asked for the port file waits for it: failing loudly beats serving unseen.
+    spdlog::error("cannot write the port file '{}': {}; not starting", config.port_file,
+                  std::strerror(errno));
+    storage.Stop();
+    return 1;
   }
   spdlog::info(
       "keyvad {} listening on {}://{}:{} (data dir '{}', sync {}, {} I/O threads, queue {}{})",

@@ -168,6 +168,14 @@ const std::vector<FlagSpec>& Flags() {
        "POST /api/checkpoint?name=NAME writes a consistent copy of the database to DIR/NAME "
        "(NAME: letters, digits, '.', '_', '-'); unset: the route is disabled",
        false, StringSetter(&ServerConfig::backup_dir, true)},
+      {"response-memory", "SIZE", "256MiB",
+       "value bytes that responses in flight may hold (a value sent to many clients at once "
+       "counts once); a GET that would exceed it gets 503",
+       false, SizeSetter(&ServerConfig::response_memory, 1u << 20, uint64_t{1} << 40)},
+      {"min-send-rate", "SIZE", "4KiB",
+       "bytes per second a client must read a response at (each 64 KiB within 10 s plus that "
+       "rate), or it is cut off; 0: only --body-timeout per response",
+       false, SizeSetter(&ServerConfig::min_send_rate, 0, uint64_t{1} << 30)},
       {"header-timeout", "DURATION", "10s", "time allowed to send a request's headers", false,
        DurationSetter(&ServerConfig::header_timeout)},
       {"body-timeout", "DURATION", "60s", "time allowed to send a request's body", false,
@@ -318,6 +326,13 @@ ConfigParseResult ParseConfig(int argc, const char* const* argv, const EnvLookup
     std::string err = f->set(config, value);
     if (!err.empty()) {
       return fail("--" + std::string(name) + "='" + std::string(value) + "': " + err);
+    }
+  }
+
+  // A testing hook, never a flag: tests set it to make requests throw on purpose.
+  if (const char* v = getenv ? getenv("KEYVA_FAULT_INJECTION") : nullptr) {
+    if (!ParseBool(v, &config->fault_injection)) {
+      return fail(std::string("KEYVA_FAULT_INJECTION='") + v + "': expected true or false");
     }
   }
 

@@ -19,6 +19,8 @@
 
 namespace keyva::server {
 
+inline constexpr std::string_view kFaultInjectionHeader = "X-Keyva-Fault";
+
 struct ServerConfig {
   // Listen address as given ("host:port", "[v6]:port"); host and port are its parsed parts.
   std::string addr = "127.0.0.1:8080";
@@ -44,6 +46,14 @@ struct ServerConfig {
   // POST /api/checkpoint writes checkpoints only into subdirectories of this directory; empty
   // (the default) disables the route.
   std::string backup_dir;
+  // Value bytes that responses in flight may hold (see ResponseMemory).
+  uint64_t response_memory = 256u << 20;
+  // Bytes per second a client must read its response at; 0: only body_timeout per response.
+  uint64_t min_send_rate = 4u << 10;
+  // KEYVA_FAULT_INJECTION (tests only): a request with kFaultInjectionHeader throws on purpose —
+  // "throw-in-session" in the HTTP session, "throw-in-handler" in the router — so tests can show
+  // that an exception ends one request, never the process.
+  bool fault_injection = false;
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds body_timeout{60'000};
   std::chrono::milliseconds idle_timeout{60'000};

@@ -23,6 +23,23 @@ std::string FormatHttpDate(int64_t micros) {
   return std::string(buf, n);
 }
 
+bool ParseHttpDate(std::string_view text, int64_t* seconds) {
+  const std::string s(text.substr(0, 64));
+  // IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT", RFC 850 "Sunday, 06-Nov-94 08:49:37 GMT",
+  // asctime "Sun Nov  6 08:49:37 1994". strptime reads names in the C locale keyvad runs in.
+  static const char* const kFormats[] = {"%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT",
+                                         "%a %b %e %H:%M:%S %Y"};
+  for (const char* format : kFormats) {
+    std::tm tm{};
+    const char* end = strptime(s.c_str(), format, &tm);
+    if (end != nullptr && *end == '\0') {
+      *seconds = static_cast<int64_t>(timegm(&tm));
+      return true;
+    }
+  }
+  return false;
+}
+
 std::string FormatIso8601(int64_t micros) {
   std::tm tm = ToUtc(micros);
   char buf[64];

@@ -7,8 +7,9 @@ Response MakeJsonResponse(http::status status, const nlohmann::json& body) {
   Response res{status, 11};
   res.set(http::field::content_type, "application/json");
   res.set(http::field::cache_control, "no-store");
-  res.body() = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  res.body().push_back('\n');
+  std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  text.push_back('\n');
+  res.body() = std::move(text);
   res.prepare_payload();
   return res;
 }

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "internal/engine/status.h"
+#include "internal/server/payload.h"
 
 namespace keyva::server {
 
@@ -20,7 +21,8 @@ namespace http = boost::beast::http;
 
 using Request = http::request<http::string_body>;
 using RequestHeader = http::request_header<>;
-using Response = http::response<http::string_body>;
+// A response's body is a Payload: bytes it may share with other responses (payload.h).
+using Response = http::response<PayloadBody>;
 
 // Responses are built as HTTP/1.1 with keep-alive; the session sets the request's version and
 // the connection's keep-alive before sending.

@@ -217,7 +217,18 @@ void HttpServer::Run() {
   }
   for (int i = 0; i < im.config.threads; i++) {
     threads.emplace_back([&im] {
-      im.ioc.run();
+      // An exception thrown by a handler unwinds out of run(): the session whose handler it was
+      // is destroyed with that handler (its connection closes), and this thread serves on.
+      for (;;) {
+        try {
+          im.ioc.run();
+          break;
+        } catch (const std::exception& e) {
+          im.ctx.metrics.InternalError();
+          spdlog::error("internal error in an HTTP session (its connection is closed): {}",
+                        e.what());
+        }
+      }
       std::lock_guard<std::mutex> lock(im.mu);
       im.running_threads--;
       im.cv.notify_all();

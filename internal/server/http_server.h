@@ -8,6 +8,9 @@
 // config.shutdown_timeout, cuts the stragglers. The caller then stops the storage thread, which
 // syncs the WAL and closes the engine.
 //
+// An exception that escapes a session's handler ends that session (its connection closes), is
+// logged and counted (keyva_internal_errors_total), and the I/O thread keeps serving.
+//
 // The accept loop never ends on its own: after an accept error it retries, pausing briefly when
 // the process is out of file descriptors (EMFILE/ENFILE) or memory.
 //

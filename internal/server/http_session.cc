@@ -14,6 +14,8 @@
 #include <string>
 #include <type_traits>
 
+#include "internal/server/request_parser.h"
+
 namespace keyva::server {
 namespace {
 
@@ -27,6 +29,13 @@ using Clock = std::chrono::steady_clock;
 constexpr std::chrono::seconds kLingerTime{2};
 constexpr size_t kLingerMaxBytes = 64u << 20;
 constexpr std::chrono::seconds kTlsShutdownTime{3};
+// A response is written in pieces of at most this many bytes, each with its own deadline: a
+// client must keep reading at --min-send-rate or be cut (response bytes cannot pile up behind
+// clients that stopped reading).
+constexpr size_t kWritePieceBytes = 64u << 10;
+// The slack every piece gets on top of the time the minimum rate allows for it.
+constexpr std::chrono::seconds kWritePieceGrace{10};
+
 
 bool IsHttpParseError(const beast::error_code& ec) {
   return ec.category() == beast::http::make_error_code(http::error::bad_target).category();
@@ -70,6 +79,10 @@ class HttpSession final : public SessionBase,
 
   void Init() {
     executor_ = stream_.get_executor();
+    limits_.max_header_bytes = ctx_.config.max_header_size;
+    limits_.max_body_bytes = ctx_.config.max_value_size;
+    limits_.max_trailer_bytes = ctx_.config.max_header_size;
+    buffer_.max_size(limits_.ReadAheadLimit());
     beast::error_code ec;
     auto ep = Lowest().socket().remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -129,9 +142,7 @@ class HttpSession final : public SessionBase,
     target_.clear();
     version_ = 11;
     keep_alive_ = false;
-    parser_.emplace();
-    parser_->header_limit(static_cast<uint32_t>(ctx_.config.max_header_size));
-    parser_->body_limit(ctx_.config.max_value_size);
+    parser_.emplace(limits_);
     Lowest().expires_after(ctx_.config.header_timeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
@@ -146,6 +157,9 @@ class HttpSession final : public SessionBase,
     method_ = http::to_string(req.method());
     target_ = std::string(req.target());
     route_ = Router::RouteLabel(target_);
+    if (ctx_.config.fault_injection && req[kFaultInjectionHeader] == "throw-in-session") {
+      throw std::runtime_error("fault injected into the session (X-Keyva-Fault)");
+    }
     if (std::optional<Response> refusal = ctx_.router.CheckHeader(req)) {
       const bool body_pending = !parser_->is_done();
       return Send(std::move(*refusal), body_pending, body_pending);
@@ -176,6 +190,16 @@ class HttpSession final : public SessionBase,
   }
 
   void OnReadError(beast::error_code ec) {
+    if (RequestParser::IsRefusal(ec)) {
+      const Refusal& r = *parser_->refusal();
+      return Send(MakeErrorResponse(r.status, r.message), true, true);
+    }
+    if (ec == http::error::buffer_overflow) {
+      const auto unparsed = buffer_.cdata();
+      Refusal r = parser_->OverflowRefusal(
+          std::string_view(static_cast<const char*>(unparsed.data()), unparsed.size()));
+      return Send(MakeErrorResponse(r.status, r.message), true, true);
+    }
     if (ec == http::error::header_limit) {
       return Send(MakeErrorResponse(http::status::request_header_fields_too_large,
                                     "the request line and headers are larger than " +
@@ -188,6 +212,7 @@ class HttpSession final : public SessionBase,
                                         std::to_string(ctx_.config.max_value_size) + " bytes"),
                   true, true);
     }
+    if (ec == http::error::bad_version) return OnBadVersion();
     if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
         !IsHttpParseError(ec)) {
       // The client went away, a timeout fired, or the server is shutting down.
@@ -196,6 +221,29 @@ class HttpSession final : public SessionBase,
     }
     Send(MakeErrorResponse(http::status::bad_request, "malformed HTTP request: " + ec.message()),
          true, true);
+  }
+
+  // Beast parses HTTP/1.0 and 1.1 only. A newer 1.x is served as 1.1 (RFC 9110 §2.5: the bytes
+  // are the same once the minor digit reads 1); another major version gets 505.
+  void OnBadVersion() {
+    version_ = 11;
+    const auto buffered = buffer_.data();
+    char* bytes = static_cast<char*>(buffered.data());
+    size_t patch_at = 0;
+    switch (RequestParser::ClassifyVersionError(std::string_view(bytes, buffered.size()),
+                                                &patch_at)) {
+      case RequestParser::VersionVerdict::kNewerMinor:
+        bytes[patch_at] = '1';
+        return ReadHeader();
+      case RequestParser::VersionVerdict::kOtherMajor:
+        return Send(MakeErrorResponse(http::status::http_version_not_supported,
+                                      "keyvad speaks HTTP/1.1 (and 1.0)"),
+                    true, true);
+      default:
+        return Send(MakeErrorResponse(http::status::bad_request,
+                                      "malformed HTTP request: bad HTTP version"),
+                    true, true);
+    }
   }
 
   void Dispatch() {
@@ -220,24 +268,52 @@ class HttpSession final : public SessionBase,
       res.set("X-Content-Type-Options", "nosniff");
     }
     status_ = res.result_int();
+    keep_ = keep;
+    linger_ = linger;
+    written_ = 0;
     res_.emplace(std::move(res));
-    Lowest().expires_after(ctx_.config.body_timeout);
-    http::async_write(
-        stream_, *res_,
-        beast::bind_front_handler(&HttpSession::OnWrite, this->shared_from_this(), keep, linger));
+    serializer_.emplace(*res_);
+    serializer_->limit(kWritePieceBytes);
+    WritePiece();
   }
 
-  void OnWrite(bool keep, bool linger, beast::error_code ec, size_t bytes) {
+  // Writes the next piece of the response under its own deadline (see kWritePieceBytes).
+  void WritePiece() {
+    auto deadline = std::chrono::duration_cast<std::chrono::milliseconds>(kWritePieceGrace);
+    if (ctx_.config.min_send_rate > 0) {
+      deadline += std::chrono::milliseconds(kWritePieceBytes * 1000 / ctx_.config.min_send_rate);
+    } else {
+      deadline = ctx_.config.body_timeout;
+    }
+    Lowest().expires_after(deadline);
+    http::async_write_some(
+        stream_, *serializer_,
+        beast::bind_front_handler(&HttpSession::OnWritePiece, this->shared_from_this()));
+  }
+
+  void OnWritePiece(beast::error_code ec, size_t bytes) {
+    written_ += bytes;
+    if (!ec && !serializer_->is_done()) return WritePiece();
+    if (ec == beast::error::timeout) {
+      ctx_.metrics.SlowClientCut();
+      spdlog::debug("{}: cut off, reading its response slower than the minimum send rate",
+                    remote_);
+    }
+    OnWrite(ec, written_);
+  }
+
+  void OnWrite(beast::error_code ec, size_t bytes) {
     const auto latency = Clock::now() - start_;
     ctx_.metrics.RecordRequest(route_, method_, status_, latency);
     if (ctx_.config.access_log) {
       spdlog::info("access {} \"{} {}\" {} {} {:.3f}ms", remote_, method_, target_, status_, bytes,
                    std::chrono::duration<double, std::milli>(latency).count());
     }
+    serializer_.reset();
     res_.reset();
     if (ec) return CloseNow();
-    if (!keep) {
-      if (linger) return Linger();
+    if (!keep_) {
+      if (linger_) return Linger();
       return CloseGracefully();
     }
     WaitForRequest(ctx_.config.idle_timeout);
@@ -291,9 +367,14 @@ class HttpSession final : public SessionBase,
   SessionContext& ctx_;
   net::any_io_executor executor_;  // the strand; set once in Init
   std::string remote_ = "?";
+  RequestLimits limits_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<RequestParser> parser_;
   std::optional<Response> res_;
+  std::optional<http::serializer<false, PayloadBody>> serializer_;
+  bool keep_ = false;    // keep the connection after this response
+  bool linger_ = false;  // drain unread input before closing
+  size_t written_ = 0;   // bytes of this response written so far
   std::optional<http::response<http::empty_body>> continue_;
   std::string drain_;
   size_t drained_ = 0;

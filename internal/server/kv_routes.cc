@@ -1,5 +1,6 @@
 // The /kv and /seq handlers of Router: they turn requests into StorageJobs on a KvStore and
 // the jobs' results into responses (router.h).
+#include <boost/beast/core/string.hpp>
 #include <memory>
 
 #include "internal/server/http_date.h"
@@ -56,6 +57,22 @@ nlohmann::json EntryJson(std::string_view key, uint64_t size, const ValueMeta& m
 
 std::string Quote(std::string_view s) { return nlohmann::json(s).dump(); }
 
+// If-Unmodified-Since as seconds since the epoch; nullopt when absent or not an HTTP-date (RFC
+// 9110 §13.1.4: a recipient ignores an invalid one).
+std::optional<int64_t> ParseUnmodifiedSince(const Request& req) {
+  auto it = req.find(http::field::if_unmodified_since);
+  int64_t seconds = 0;
+  if (it == req.end() || !ParseHttpDate(it->value(), &seconds)) return std::nullopt;
+  return seconds;
+}
+
+// "application/x-www-form-urlencoded", any case, with or without parameters.
+bool IsFormUrlencoded(std::string_view content_type) {
+  std::string_view media = content_type.substr(0, content_type.find(';'));
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  return boost::beast::iequals(media, "application/x-www-form-urlencoded");
+}
+
 }  // namespace
 
 void Router::HandleKvGet(Target&& t, const Request& req, Responder respond) {
@@ -67,17 +84,31 @@ void Router::HandleKvGet(Target&& t, const Request& req, Responder respond) {
   }
   struct State {
     std::string key;
+    std::optional<EtagCondition> if_none_match;
     Status status;
-    KvEntry entry;
+    KvEntry entry;  // its value moves into bytes
+    bool not_modified = false;
+    std::shared_ptr<const std::string> bytes;  // null: refused for want of response memory
   };
   auto state = std::make_shared<State>();
   state->key = std::move(t.key);
+  state->if_none_match = std::move(if_none_match);
   StorageJob job;
-  job.run = [state](KvStore& store) {
+  // The value is shared or refused right where it was read: a batch of GETs of big values
+  // never holds more than one unshared copy beyond the response-memory budget.
+  job.run = [state, memory = &memory_](KvStore& store) {
     state->status = store.Get(state->key, &state->entry);
+    if (!state->status.ok()) return false;
+    KvEntry& e = state->entry;
+    if (state->if_none_match && MatchesWeak(*state->if_none_match, e.etag)) {
+      state->not_modified = true;
+      std::string().swap(e.value);
+      return false;
+    }
+    state->bytes = memory->Share(state->key, e.etag, std::move(e.value));
     return false;
   };
-  job.complete = [state, if_none_match = std::move(if_none_match), respond](const Status&) {
+  job.complete = [state, respond](const Status&) {
     if (state->status.IsNotFound()) {
       respond(MakeErrorResponse(http::status::not_found, "no value at key " + Quote(state->key)));
       return;
@@ -87,17 +118,23 @@ void Router::HandleKvGet(Target&& t, const Request& req, Responder respond) {
       return;
     }
     KvEntry& e = state->entry;
-    if (if_none_match && MatchesWeak(*if_none_match, e.etag)) {
+    if (state->not_modified) {
       Response res = EmptyResponse(http::status::not_modified);
       SetStoredValueHeaders(&res, e.meta, e.etag);
       respond(std::move(res));
+      return;
+    }
+    if (!state->bytes) {
+      respond(MakeErrorResponse(http::status::service_unavailable,
+                                "responses in flight hold all of --response-memory (slow clients "
+                                "reading large values); retry shortly"));
       return;
     }
     Response res{http::status::ok, 11};
     res.set(http::field::content_type, e.meta.content_type);
     SetStoredValueHeaders(&res, e.meta, e.etag);
     if (e.meta.expires_us != 0) res.set(http::field::expires, FormatHttpDate(e.meta.expires_us));
-    res.body() = std::move(e.value);
+    res.body() = Payload(std::move(state->bytes));
     res.prepare_payload();
     respond(std::move(res));
   };
@@ -119,8 +156,12 @@ void Router::HandleKvPut(Target&& t, Request&& req, Responder respond) {
     respond(std::move(*error));
     return;
   }
+  in.if_unmodified_since_s = ParseUnmodifiedSince(req);
   std::string_view content_type = req[http::field::content_type];
   while (!content_type.empty() && content_type.back() == ' ') content_type.remove_suffix(1);
+  // curl -d / --data-binary send this type whatever the bytes are; a value store has no use for
+  // form decoding, so it means "no type given" and the bytes are sniffed (docs/server.md).
+  if (IsFormUrlencoded(content_type)) content_type = {};
   if (content_type.size() > kMaxContentTypeSize) {
     respond(MakeErrorResponse(
         http::status::bad_request,
@@ -154,7 +195,8 @@ void Router::HandleKvPut(Target&& t, Request&& req, Responder respond) {
     if (r.outcome == WriteOutcome::kPreconditionFailed) {
       respond(MakeErrorResponse(http::status::precondition_failed,
                                 "precondition failed: the value at " + Quote(key) +
-                                    " does not match If-Match / If-None-Match; nothing stored"));
+                                    " does not match If-Match / If-None-Match / "
+                                    "If-Unmodified-Since; nothing stored"));
       return;
     }
     const bool created = r.outcome == WriteOutcome::kCreated;
@@ -178,8 +220,9 @@ void Router::HandleKvDelete(Target&& t, const Request& req, Responder respond) {
   auto key = std::make_shared<std::string>(std::move(t.key));
   auto result = std::make_shared<WriteResult>();
   StorageJob job;
-  job.run = [key, result, if_match = std::move(if_match)](KvStore& store) {
-    *result = store.Delete(*key, if_match);
+  job.run = [key, result, if_match = std::move(if_match),
+             since = ParseUnmodifiedSince(req)](KvStore& store) {
+    *result = store.Delete(*key, if_match, since);
     return result->wrote;
   };
   job.complete = [key, result, respond](const Status& sync) {
@@ -195,7 +238,8 @@ void Router::HandleKvDelete(Target&& t, const Request& req, Responder respond) {
       case WriteOutcome::kPreconditionFailed:
         respond(MakeErrorResponse(http::status::precondition_failed,
                                   "precondition failed: the value at " + Quote(*key) +
-                                      " does not match If-Match; nothing deleted"));
+                                      " does not match If-Match / If-Unmodified-Since; "
+                                      "nothing deleted"));
         return;
       case WriteOutcome::kNotFound:
         respond(MakeErrorResponse(http::status::not_found, "no value at key " + Quote(*key)));

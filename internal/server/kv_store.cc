@@ -51,13 +51,21 @@ Status KvStore::GetLive(std::string_view key, KvEntry* entry, bool with_etag) {
   return s;
 }
 
+bool UnmodifiedSinceHolds(std::optional<int64_t> since_s, bool has_if_match, bool exists,
+                          const ValueMeta& live) {
+  if (!since_s || has_if_match || !exists) return true;
+  const int64_t modified_s = live.modified_us / 1'000'000;  // Last-Modified drops the fraction
+  return modified_s <= *since_s;
+}
+
 WriteResult KvStore::Put(PutInput&& in) {
   WriteResult r;
   int64_t now = now_micros_();
   KvEntry old;
   bool exists = false;
   // The old value decides the conditions, 201 vs 200, and keeps the mtime monotonic.
-  Status s = GetLive(in.key, &old, in.if_match || in.if_none_match);
+  Status s =
+      GetLive(in.key, &old, in.if_match || in.if_none_match || in.if_unmodified_since_s);
   if (s.ok()) {
     exists = true;
   } else if (!s.IsNotFound()) {
@@ -69,6 +77,11 @@ WriteResult KvStore::Put(PutInput&& in) {
     return r;
   }
   if (in.if_none_match && exists && MatchesWeak(*in.if_none_match, old.etag)) {
+    r.outcome = WriteOutcome::kPreconditionFailed;
+    return r;
+  }
+  if (!UnmodifiedSinceHolds(in.if_unmodified_since_s, in.if_match.has_value(), exists,
+                            old.meta)) {
     r.outcome = WriteOutcome::kPreconditionFailed;
     return r;
   }
@@ -85,16 +98,21 @@ WriteResult KvStore::Put(PutInput&& in) {
   return r;
 }
 
-WriteResult KvStore::Delete(std::string_view key, const std::optional<EtagCondition>& if_match) {
+WriteResult KvStore::Delete(std::string_view key, const std::optional<EtagCondition>& if_match,
+                            std::optional<int64_t> if_unmodified_since_s) {
   WriteResult r;
   KvEntry old;
-  Status s = GetLive(key, &old, if_match.has_value());
+  Status s = GetLive(key, &old, if_match.has_value() || if_unmodified_since_s.has_value());
   if (!s.ok() && !s.IsNotFound()) {
     r.status = s;
     return r;
   }
   bool exists = s.ok();
   if (if_match && !(exists && MatchesStrong(*if_match, old.etag))) {
+    r.outcome = WriteOutcome::kPreconditionFailed;
+    return r;
+  }
+  if (!UnmodifiedSinceHolds(if_unmodified_since_s, if_match.has_value(), exists, old.meta)) {
     r.outcome = WriteOutcome::kPreconditionFailed;
     return r;
   }

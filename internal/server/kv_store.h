@@ -42,6 +42,8 @@ struct PutInput {
   int64_t ttl_seconds = 0;   // 0: never expires
   std::optional<EtagCondition> if_match;
   std::optional<EtagCondition> if_none_match;
+  // If-Unmodified-Since, in seconds since the epoch (see UnmodifiedSinceHolds).
+  std::optional<int64_t> if_unmodified_since_s;
 };
 
 enum class WriteOutcome {
@@ -81,6 +83,12 @@ struct CounterResult {
   int64_t value = 0;
 };
 
+// If-Unmodified-Since (RFC 9110 §13.1.4): holds when the live value was last modified at or
+// before since_s (whole seconds, as Last-Modified carries them), when there is no live value, or
+// when an If-Match is given (it takes precedence, §13.2.2).
+bool UnmodifiedSinceHolds(std::optional<int64_t> since_s, bool has_if_match, bool exists,
+                          const ValueMeta& live);
+
 class KvStore {
  public:
   // db must outlive the store. now_micros is the clock for modification and expiry times.
@@ -95,7 +103,9 @@ class KvStore {
 
   // Removes key unless if_match is given and does not match the live value (412; with no live
   // value a given If-Match also fails).
-  WriteResult Delete(std::string_view key, const std::optional<EtagCondition>& if_match);
+  // if_unmodified_since_s is If-Unmodified-Since (see UnmodifiedSinceHolds).
+  WriteResult Delete(std::string_view key, const std::optional<EtagCondition>& if_match,
+                     std::optional<int64_t> if_unmodified_since_s = std::nullopt);
 
   // Up to limit live keys starting with prefix and sorting after `after` (exclusive; empty =
   // from the start), ascending. next is set when more keys follow.

@@ -66,7 +66,8 @@ void ServerMetrics::RecordRequest(std::string_view route, std::string_view metho
   h.sum += secs;
 }
 
-std::string ServerMetrics::RenderPrometheus(const DBStats& db, const StorageThread& storage) const {
+std::string ServerMetrics::RenderPrometheus(const DBStats& db, const StorageThread& storage,
+                                            const ResponseMemory& memory) const {
   std::string out;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -100,6 +101,22 @@ std::string ServerMetrics::RenderPrometheus(const DBStats& db, const StorageThre
         static_cast<double>(connections_accepted_.load()), "counter");
   Gauge(&out, "keyva_http_accept_errors_total", "Failed accepts (e.g. out of descriptors)",
         static_cast<double>(accept_errors_.load()), "counter");
+  Gauge(&out, "keyva_http_slow_clients_cut_total",
+        "Connections cut for reading a response slower than --min-send-rate",
+        static_cast<double>(slow_clients_cut_.load()), "counter");
+  Gauge(&out, "keyva_internal_errors_total",
+        "Exceptions caught in a request handler or session (the request ended, the server stayed)",
+        static_cast<double>(internal_errors_.load()), "counter");
+  Gauge(&out, "keyva_response_memory_bytes", "Value bytes held by responses in flight",
+        static_cast<double>(memory.held_bytes()));
+  Gauge(&out, "keyva_response_memory_budget_bytes", "--response-memory",
+        static_cast<double>(memory.budget()));
+  Gauge(&out, "keyva_response_memory_shared_total",
+        "Responses that shared a value already held by another response in flight",
+        static_cast<double>(memory.shared()), "counter");
+  Gauge(&out, "keyva_response_memory_refused_total",
+        "GETs answered 503 because responses in flight held --response-memory",
+        static_cast<double>(memory.refused()), "counter");
 
   const StorageThread::Counters& c = storage.counters();
   Gauge(&out, "keyva_queue_depth", "Requests waiting for the storage thread",
@@ -172,7 +189,8 @@ std::string ServerMetrics::RenderPrometheus(const DBStats& db, const StorageThre
   return out;
 }
 
-nlohmann::json ServerMetrics::ServerJson(const StorageThread& storage) const {
+nlohmann::json ServerMetrics::ServerJson(const StorageThread& storage,
+                                         const ResponseMemory& memory) const {
   nlohmann::json j;
   uint64_t total = 0;
   nlohmann::json by_status = nlohmann::json::object();
@@ -197,6 +215,12 @@ nlohmann::json ServerMetrics::ServerJson(const StorageThread& storage) const {
   j["storage_jobs"] = c.jobs.load();
   j["wal_syncs"] = c.wal_syncs.load();
   j["wal_sync_failures"] = c.failed_syncs.load();
+  j["slow_clients_cut"] = slow_clients_cut_.load();
+  j["internal_errors"] = internal_errors_.load();
+  j["response_memory_bytes"] = memory.held_bytes();
+  j["response_memory_budget"] = memory.budget();
+  j["response_memory_shared"] = memory.shared();
+  j["response_memory_refused"] = memory.refused();
   return j;
 }
 

@@ -19,6 +19,7 @@
 #include <tuple>
 
 #include "internal/engine/db.h"
+#include "internal/server/response_memory.h"
 #include "internal/server/storage_thread.h"
 
 namespace keyva::server {
@@ -37,12 +38,17 @@ class ServerMetrics {
   }
   void ConnectionClosed() { connections_open_.fetch_sub(1, std::memory_order_relaxed); }
   void AcceptFailed() { accept_errors_.fetch_add(1, std::memory_order_relaxed); }
+  // A client cut off for reading its response slower than --min-send-rate.
+  void SlowClientCut() { slow_clients_cut_.fetch_add(1, std::memory_order_relaxed); }
+  // An exception caught where it would have ended the process (a handler, a session).
+  void InternalError() { internal_errors_.fetch_add(1, std::memory_order_relaxed); }
 
   // The whole /metrics page.
-  std::string RenderPrometheus(const DBStats& db, const StorageThread& storage) const;
+  std::string RenderPrometheus(const DBStats& db, const StorageThread& storage,
+                               const ResponseMemory& memory) const;
 
   // Server counters for /api/stats.
-  nlohmann::json ServerJson(const StorageThread& storage) const;
+  nlohmann::json ServerJson(const StorageThread& storage, const ResponseMemory& memory) const;
 
  private:
   struct Histogram {
@@ -58,6 +64,8 @@ class ServerMetrics {
   std::atomic<uint64_t> connections_accepted_{0};
   std::atomic<int64_t> connections_open_{0};
   std::atomic<uint64_t> accept_errors_{0};
+  std::atomic<uint64_t> slow_clients_cut_{0};
+  std::atomic<uint64_t> internal_errors_{0};
 };
 
 // DBStats as JSON (for /api/stats).

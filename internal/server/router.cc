@@ -2,7 +2,11 @@
 // The /kv and /seq handlers are in kv_routes.cc.
 #include "internal/server/router.h"
 
+#include <spdlog/spdlog.h>
+
+#include <atomic>
 #include <charconv>
+#include <stdexcept>
 
 #include "internal/server/bearer_auth.h"
 #include "internal/server/uri_decoding.h"
@@ -38,8 +42,8 @@ Response StripBodyForHead(Response&& res) {
 
 }  // namespace
 
-Router::Router(const ServerConfig& config, StorageThread* storage, const ServerMetrics* metrics)
-    : config_(config), storage_(storage), metrics_(metrics) {}
+Router::Router(const ServerConfig& config, StorageThread* storage, ServerMetrics* metrics)
+    : config_(config), storage_(storage), metrics_(metrics), memory_(config.response_memory) {}
 
 std::string_view Router::RouteLabel(std::string_view target) {
   std::string_view path, query;
@@ -244,6 +248,27 @@ std::optional<Response> Router::CheckHeader(const Request& req) const {
 }
 
 void Router::Handle(Request&& req, Responder respond) {
+  // respond exactly once: a handler that throws after handing respond on is answered here, and
+  // whatever it handed on is then ignored.
+  auto responded = std::make_shared<std::atomic<bool>>(false);
+  Responder once = [responded, inner = std::move(respond)](Response&& res) {
+    if (!responded->exchange(true)) inner(std::move(res));
+  };
+  const std::string route(RouteLabel(req.target()));
+  try {
+    if (config_.fault_injection && req[kFaultInjectionHeader] == "throw-in-handler") {
+      throw std::runtime_error("fault injected into the handler (X-Keyva-Fault)");
+    }
+    Dispatch(std::move(req), once);
+  } catch (const std::exception& e) {
+    metrics_->InternalError();
+    spdlog::error("internal error handling a request for {}: {}", route, e.what());
+    once(MakeErrorResponse(http::status::internal_server_error,
+                           std::string("internal error: ") + e.what()));
+  }
+}
+
+void Router::Dispatch(Request&& req, Responder respond) {
   if (req.method() == http::verb::head) {
     respond = [inner = std::move(respond)](Response&& res) {
       inner(StripBodyForHead(std::move(res)));
@@ -323,7 +348,7 @@ void Router::HandleMetrics(Responder respond) {
     Response res{http::status::ok, 11};
     res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
     res.set(http::field::cache_control, "no-store");
-    res.body() = metrics_->RenderPrometheus(*stats, *storage_);
+    res.body() = metrics_->RenderPrometheus(*stats, *storage_, memory_);
     res.prepare_payload();
     respond(std::move(res));
   };
@@ -339,7 +364,7 @@ void Router::HandleStats(Responder respond) {
   };
   job.complete = [this, stats, respond](const Status&) {
     respond(MakeJsonResponse(http::status::ok, {{"engine", DBStatsJson(*stats)},
-                                                {"server", metrics_->ServerJson(*storage_)}}));
+                                                {"server", metrics_->ServerJson(*storage_, memory_)}}));
   };
   Submit(std::move(job), respond);
 }
@@ -353,7 +378,7 @@ void Router::HandleWeb(const Target& t, Responder respond) {
           "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
           "object-src 'none'; frame-src 'self' blob:; base-uri 'none'; frame-ancestors 'self'");
   res.set("Referrer-Policy", "no-referrer");
-  res.body() = std::string(asset->body);
+  res.body() = Payload::Static(asset->body);
   res.prepare_payload();
   respond(std::move(res));
 }

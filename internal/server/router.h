@@ -28,6 +28,7 @@
 #include "internal/server/config.h"
 #include "internal/server/http_response.h"
 #include "internal/server/metrics.h"
+#include "internal/server/response_memory.h"
 #include "internal/server/storage_thread.h"
 
 namespace keyva::server {
@@ -43,7 +44,10 @@ class Router {
   static constexpr size_t kMaxContentTypeSize = 256;
 
   // All three must outlive the router.
-  Router(const ServerConfig& config, StorageThread* storage, const ServerMetrics* metrics);
+  Router(const ServerConfig& config, StorageThread* storage, ServerMetrics* metrics);
+
+  // The budget and sharing of value bytes held by responses in flight.
+  const ResponseMemory& response_memory() const { return memory_; }
 
   // The route template of a request target ("/kv/{key}", "/kv/", "/seq/{name}", "/healthz",
   // "/metrics", "/api/stats", "/web", "other"): a bounded label for metrics and logs.
@@ -53,10 +57,13 @@ class Router {
   // not read), or nullopt when the request may proceed.
   std::optional<Response> CheckHeader(const Request& req) const;
 
-  // Handles a complete request (header and body).
+  // Handles a complete request (header and body). respond is called exactly once, even when a
+  // handler throws (500; the exception is logged and counted in /metrics).
   void Handle(Request&& req, Responder respond);
 
  private:
+  // Handle without the exception guard.
+  void Dispatch(Request&& req, Responder respond);
   enum class Route { kWeb, kKv, kKvList, kSeq, kHealth, kMetrics, kStats, kCheckpoint };
   struct Target {
     Route route = Route::kWeb;
@@ -87,7 +94,8 @@ class Router {
 
   const ServerConfig& config_;
   StorageThread* const storage_;
-  const ServerMetrics* const metrics_;
+  ServerMetrics* const metrics_;
+  ResponseMemory memory_;
 };
 
 }  // namespace keyva::server

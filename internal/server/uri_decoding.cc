@@ -4,6 +4,9 @@
 namespace keyva::server {
 namespace {
 
+// "." and ".." are dot-segments, which clients remove when they resolve a URL (RFC 3986 5.2.4).
+bool IsDotSegment(std::string_view segment) { return segment == "." || segment == ".."; }
+
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -49,9 +52,13 @@ std::string PercentEncodePath(std::string_view in) {
   static const char kHex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(in.size());
-  for (unsigned char c : in) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '.' || c == '_' || c == '~' || c == '/') {
+  size_t segment_start = 0;  // where the current path segment begins in `in`
+  for (size_t i = 0; i < in.size(); i++) {
+    const unsigned char c = static_cast<unsigned char>(in[i]);
+    if (c == '/') segment_start = i + 1;
+    if (((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~' || c == '/') &&
+        !(c == '.' && IsDotSegment(in.substr(segment_start, in.find('/', i) - segment_start)))) {
       out.push_back(static_cast<char>(c));
     } else {
       out.push_back('%');

@@ -21,7 +21,8 @@ void SplitTarget(std::string_view target, std::string_view* path, std::string_vi
 // Decodes %XX escapes (and '+' as a space when plus_is_space). False on a malformed escape.
 bool PercentDecode(std::string_view in, bool plus_is_space, std::string* out);
 
-// Percent-encodes everything except unreserved characters and '/' (for building URLs).
+// Percent-encodes everything except unreserved characters and '/' (for building URLs). The dots
+// of a "." or ".." segment are escaped too, so a client resolving the URL keeps every segment.
 std::string PercentEncodePath(std::string_view in);
 
 bool IsValidUtf8(std::string_view s);

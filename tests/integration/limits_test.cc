@@ -99,8 +99,9 @@ TEST_CASE("a value without Content-Length is 411; malformed requests are 400") {
   CHECK(raw.find("\"status\":400") != std::string::npos);
   raw = RawExchange(keyvad.port(), "PUT /kv/k HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n");
   CHECK(StatusOf(raw) == 400);
+  // An absolute-form target is served like its path (RFC 9112 §3.2.2): the key is absent.
   raw = RawExchange(keyvad.port(), "GET http://example.com/kv/k HTTP/1.1\r\nHost: x\r\n\r\n");
-  CHECK(StatusOf(raw) == 400);
+  CHECK(StatusOf(raw) == 404);
   HttpTestClient c(keyvad.port());
   CHECK(c.Get("/kv/k").status == 404);
 }
