@@ -4,11 +4,12 @@
 // Owns the listing's state (folder, filter, entries loaded so far, the cursor of the next page)
 // and the pane's events. The page size and its maximum come from the server (api.limits()).
 // Keyboard: "/" focuses the filter, Down moves from it into the rows, Up/Down between rows,
-// Escape clears it.
+// Escape clears it; Enter on a filter holding a "/" opens that folder (or that key, when there is
+// one by that name).
 
 import { $, h, icon, isTypingTarget } from './dom.js';
-import { dateFormat, formatBytes, formatCount, parseTime, quoted, shortAge } from './format.js';
-import { keysHref, setRouteParam } from './routing.js';
+import { dateFormat, folderOf, formatBytes, formatCount, parseTime, quoted, shortAge } from './format.js';
+import { go, keysHref, setRouteParam } from './routing.js';
 import { kindOfType } from './value_kind.js';
 
 const FILTER_DELAY_MS = 200;
@@ -184,6 +185,34 @@ export function createKeyList({ api }) {
     load();
   }
 
+  // Enter in the filter. A path with a "/" in it is where the person wants to go: the key of that
+  // name when there is one, else its folder (with what follows the last "/" as the filter there).
+  async function submitFilter() {
+    const value = filterInput.value;
+    if (!value.includes('/')) {
+      applyFilter();
+      return;
+    }
+    clearTimeout(filterTimer);
+    const path = list.prefix + value;
+    const folder = folderOf(path);
+    const rest = path.slice(folder.length);
+    if (rest !== '') {
+      let entry = null;
+      try {
+        entry = await api.listEntry(path);
+      } catch {
+        entry = null;  // the folder's listing will say what is wrong
+      }
+      if (filterInput.value !== value) return;  // typed on meanwhile
+      if (entry) {
+        go(keysHref({ prefix: folder, key: path }));
+        return;
+      }
+    }
+    go(keysHref({ prefix: folder, q: rest || null }));
+  }
+
   // Wiring: the filter, Load more, arrows between rows, "/" from anywhere on the Keys view.
   filterInput.addEventListener('input', () => {
     clearTimeout(filterTimer);
@@ -191,7 +220,7 @@ export function createKeyList({ api }) {
   });
   $('filter-form').addEventListener('submit', (event) => {
     event.preventDefault();
-    applyFilter();
+    submitFilter();
   });
   filterInput.addEventListener('keydown', (event) => {
     if (event.key === 'Escape' && filterInput.value !== '') {
