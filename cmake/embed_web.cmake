@@ -2,9 +2,10 @@
 #
 # Run in script mode by web/CMakeLists.txt:
 #   cmake -DWEB_DIR=<dir> -DWEB_FILES=<a|b|c> -DOUTPUT=<file.cc> -P embed_web.cmake
-# WEB_FILES are names relative to WEB_DIR, separated by '|'. Each file becomes a char array (with a
-# trailing NUL that is not part of the body) and a table entry served at "/<name>"; "/" serves
-# index.html. The content type follows the extension.
+# WEB_FILES are names relative to WEB_DIR, separated by '|'; they may be in subfolders
+# ("js/main.js"). Each file becomes a char array (with a trailing NUL that is not part of the body)
+# and a table entry served at "/<name>" ("/js/main.js"); "/" serves index.html. The content type
+# follows the extension (.js: text/javascript, which module scripts need).
 cmake_minimum_required(VERSION 3.25)
 
 if(NOT WEB_DIR OR NOT OUTPUT)
@@ -44,6 +45,10 @@ set(arrays "")
 set(entries "")
 set(index 0)
 foreach(name IN LISTS files)
+  # The name becomes a C++ string literal and a URL path: keep it to plain characters.
+  if(NOT name MATCHES "^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+    message(FATAL_ERROR "web/${name}: a web file's path may only hold letters, digits, '_', '.', '-' and '/'")
+  endif()
   file(READ "${WEB_DIR}/${name}" hex HEX)
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "'\\\\x\\1'," bytes "${hex}")
   string(REGEX REPLACE "(${line_pattern})" "\\1\n    " bytes "${bytes}")

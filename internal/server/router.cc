@@ -55,6 +55,7 @@ std::string_view Router::RouteLabel(std::string_view target) {
   if (path == "/metrics") return "/metrics";
   if (path == "/api/stats") return "/api/stats";
   if (path == "/api/checkpoint") return "/api/checkpoint";
+  if (path == "/api/limits") return "/api/limits";
   if (FindWebAsset(path) != nullptr) return "/web";
   return "other";
 }
@@ -101,6 +102,9 @@ std::optional<Response> Router::Resolve(const Request& req, Target* t) const {
   } else if (path == "/api/checkpoint") {
     t->route = Route::kCheckpoint;
     allow = "POST";
+  } else if (path == "/api/limits") {
+    t->route = Route::kLimits;
+    allow = "GET, HEAD";
   } else {
     if (FindWebAsset(path) == nullptr) {
       return MakeErrorResponse(http::status::not_found,
@@ -311,6 +315,9 @@ void Router::Dispatch(Request&& req, Responder respond) {
     case Route::kCheckpoint:
       HandleCheckpoint(std::move(t), std::move(respond));
       return;
+    case Route::kLimits:
+      HandleLimits(std::move(respond));
+      return;
     case Route::kWeb:
       HandleWeb(t, std::move(respond));
       return;
@@ -367,6 +374,14 @@ void Router::HandleStats(Responder respond) {
                                                 {"server", metrics_->ServerJson(*storage_, memory_)}}));
   };
   Submit(std::move(job), respond);
+}
+
+void Router::HandleLimits(Responder respond) {
+  respond(MakeJsonResponse(http::status::ok, {{"max_key_size", config_.max_key_size},
+                                              {"max_value_size", config_.max_value_size},
+                                              {"max_content_type_size", kMaxContentTypeSize},
+                                              {"list_limit_max", kMaxListLimit},
+                                              {"list_limit_default", kDefaultListLimit}}));
 }
 
 void Router::HandleWeb(const Target& t, Responder respond) {

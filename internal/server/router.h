@@ -6,6 +6,7 @@
 //   GET|HEAD|POST|DELETE /seq/{name}      a counter (POST ?by=N adds; GET of an unused counter
 //                                         is 0; DELETE resets it and is 204 either way)
 //   GET|HEAD /healthz, /metrics, /api/stats, / (and the other embedded web files)
+//   GET|HEAD /api/limits                  the limits a client must respect (HandleLimits)
 //   POST /api/checkpoint?name=NAME        a consistent copy of the database in
 //                                         <--backup-dir>/NAME (checkpoint_route.cc)
 //
@@ -64,7 +65,7 @@ class Router {
  private:
   // Handle without the exception guard.
   void Dispatch(Request&& req, Responder respond);
-  enum class Route { kWeb, kKv, kKvList, kSeq, kHealth, kMetrics, kStats, kCheckpoint };
+  enum class Route { kWeb, kKv, kKvList, kSeq, kHealth, kMetrics, kStats, kCheckpoint, kLimits };
   struct Target {
     Route route = Route::kWeb;
     std::string path;  // kWeb: the asset path
@@ -83,6 +84,9 @@ class Router {
   void HandleHealth(Responder respond);
   void HandleMetrics(Responder respond);
   void HandleStats(Responder respond);
+  // GET /api/limits: {"max_key_size", "max_value_size", "max_content_type_size",
+  // "list_limit_max", "list_limit_default"}, from the config and the constants above.
+  void HandleLimits(Responder respond);
   void HandleWeb(const Target& t, Responder respond);
   // POST /api/checkpoint (checkpoint_route.cc): the header check (route enabled, valid name)
   // and the handler.

@@ -326,6 +326,66 @@ describe('web page', () => {
     await page.locator('#kv-name', { hasText: 'enter' }).waitFor();
     assert.equal((await getBytes(server.base, 't8/enter')).status, 200);
   });
+
+  test('a path typed into the filter opens that folder or key on Enter; the filter is in the URL', TIMEOUT, async () => {
+    const { page } = current;
+    await put(server.base, 't9/docs/readme.txt', 'read me first');
+    await put(server.base, 't9/docs/guide/intro.txt', 'intro');
+    await put(server.base, 't9/docs/guide/setup.txt', 'setup');
+    await put(server.base, 't9/other', 'other');
+    await openKeysPage('t9/');
+    await page.locator('#key-list .row.folder', { hasText: 'docs/' }).waitFor();
+    const filter = page.getByLabel(/Filter keys/);
+    const here = page.locator('#crumbs [aria-current="location"]');
+
+    // A folder path: Enter opens the folder, with an empty filter.
+    await filter.fill('docs/guide/');
+    await filter.press('Enter');
+    await here.filter({ hasText: 'guide' }).waitFor();
+    await page.locator('#key-list .row-name', { hasText: 'intro.txt' }).waitFor();
+    assert.deepEqual(await rowNames(page), ['intro.txt', 'setup.txt']);
+    assert.equal(await filter.inputValue(), '');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'filter');
+
+    // A key's path: Enter opens the key (in its folder), and focus goes to its name.
+    await page.locator('#crumbs a', { hasText: 't9' }).click();
+    await here.filter({ hasText: 't9' }).waitFor();
+    await filter.fill('docs/readme.txt');
+    await filter.press('Enter');
+    await page.locator('#kv-preview pre', { hasText: 'read me first' }).waitFor();
+    assert.equal(await page.locator('#kv-name').textContent(), 'readme.txt');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'kv-name');
+    await here.filter({ hasText: 'docs' }).waitFor();
+    assert.equal(await filter.inputValue(), '');
+
+    // A folder and the start of a name: the folder opens, filtered by that start; the URL holds
+    // the filter, so a reload (or a bookmark) shows the same list.
+    await page.locator('#crumbs a', { hasText: 't9' }).click();
+    await here.filter({ hasText: 't9' }).waitFor();
+    await filter.fill('docs/guide/in');
+    await filter.press('Enter');
+    await here.filter({ hasText: 'guide' }).waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('#key-list .row').length === 1);
+    assert.deepEqual(await rowNames(page), ['intro.txt']);
+    assert.equal(await filter.inputValue(), 'in');
+    const hash = await page.evaluate(() => location.hash);
+    assert.match(hash, /[?&]prefix=t9%2Fdocs%2Fguide%2F(&|$)/);
+    assert.match(hash, /[?&]q=in(&|$)/);
+    await page.reload();
+    await page.locator('#key-list[aria-busy="false"]').waitFor({ state: 'attached' });
+    await page.waitForFunction(() => document.querySelectorAll('#key-list .row').length === 1);
+    assert.deepEqual(await rowNames(page), ['intro.txt']);
+    assert.equal(await filter.inputValue(), 'in');
+
+    // Without a "/", Enter only narrows the list, as typing does.
+    await page.goto(`${server.base}/#/keys?prefix=t9%2F`);
+    await page.locator('#key-list .row.folder', { hasText: 'docs/' }).waitFor();
+    await filter.fill('oth');
+    await filter.press('Enter');
+    await page.waitForFunction(() => document.querySelectorAll('#key-list .row').length === 1);
+    assert.deepEqual(await rowNames(page), ['other']);
+    await here.filter({ hasText: 't9' }).waitFor();
+  });
 });
 
 // The README's picture: the browse view with a key open, on a server holding a tidy data set.

@@ -1,0 +1,134 @@
+// The client of keyva's HTTP API (/kv/, /seq/, /api/stats, /api/limits), and plain words for
+// its failures.
+//
+// createApi() returns one client for the whole page; views get it passed in. It keeps the
+// access token in sessionStorage (so it lasts as long as the tab), reports reachability to
+// onConnection, calls onUnauthorized on a 401, and learns the server's limits (key and value
+// size, listing page sizes) from GET /api/limits once, instead of the page copying them.
+
+import { quoted } from './format.js';
+
+export class ApiError extends Error {
+  constructor(status, detail, response) {
+    super(detail || `HTTP ${status}`);
+    this.status = status;   // 0 when the server could not be reached
+    this.detail = detail || '';
+    this.response = response;
+  }
+}
+
+// The URL of a key: the whole key percent-encoded (slashes too), so that dot segments like
+// "a/../b" reach the server as they are instead of being normalised away by the browser.
+export const kvUrl = (key) => `/kv/${encodeURIComponent(key)}`;
+export const seqUrl = (name) => `/seq/${encodeURIComponent(name)}`;
+
+const TOKEN_STORAGE = 'keyva.token';
+const LIMIT_FIELDS = ['max_key_size', 'max_value_size', 'max_content_type_size', 'list_limit_max', 'list_limit_default'];
+
+// onConnection(reachable: boolean) after every request; onUnauthorized() after a 401.
+export function createApi({ onConnection = () => {}, onUnauthorized = () => {} } = {}) {
+  let limitsPromise = null;  // GET /api/limits, once it has succeeded (or while it runs)
+  let limitsKnown = null;    // its answer, for the error messages
+
+  // fetch() with the access token (if any) and errors turned into ApiError. A response with
+  // status 2xx or 304 is returned; anything else throws, with the server's {"error"} text when
+  // it has one.
+  async function request(method, url, { body, headers } = {}) {
+    const hdrs = new Headers(headers || {});
+    const token = sessionStorage.getItem(TOKEN_STORAGE);
+    if (token) hdrs.set('Authorization', `Bearer ${token}`);
+    let res;
+    try {
+      res = await fetch(url, { method, headers: hdrs, body, cache: 'no-store', credentials: 'same-origin' });
+    } catch {
+      onConnection(false);
+      throw new ApiError(0, '');
+    }
+    onConnection(true);
+    if (res.ok || res.status === 304) return res;
+    let detail = '';
+    try {
+      const text = await res.text();
+      try {
+        const parsed = JSON.parse(text);
+        detail = typeof parsed.error === 'string' ? parsed.error : '';
+      } catch {
+        detail = text.length < 200 ? text.trim() : '';
+      }
+    } catch {
+      /* no body */
+    }
+    if (res.status === 401) onUnauthorized();
+    throw new ApiError(res.status, detail, res);
+  }
+
+  // The server's limits: {max_key_size, max_value_size, max_content_type_size, list_limit_max,
+  // list_limit_default}, all positive integers (bytes, or entries of a listing page). Asked once; a failed request is asked again next time.
+  function limits() {
+    if (limitsPromise === null) {
+      limitsPromise = request('GET', '/api/limits').then((res) => res.json()).then((data) => {
+        for (const field of LIMIT_FIELDS) {
+          if (!Number.isSafeInteger(data[field]) || data[field] <= 0) {
+            throw new Error(`the server's /api/limits has no valid "${field}"`);
+          }
+        }
+        limitsKnown = Object.freeze(Object.fromEntries(LIMIT_FIELDS.map((f) => [f, data[f]])));
+        return limitsKnown;
+      });
+      limitsPromise.catch(() => {
+        limitsPromise = null;
+      });
+    }
+    return limitsPromise;
+  }
+
+  // The listing's entry for exactly this key ({key, size, content_type, modified, etag,
+  // expires?}): what GET of the value does not say. null when there is no such key.
+  async function listEntry(key) {
+    const res = await request('GET', `/kv/?${new URLSearchParams({ prefix: key, limit: '1' })}`);
+    const data = await res.json();
+    const entry = Array.isArray(data.keys) ? data.keys[0] : null;
+    return entry && String(entry.key) === key ? entry : null;
+  }
+
+  // Plain words for a failure. context: {key} or {counter}, naming what the request was about.
+  function describeError(err, context = {}) {
+    if (!(err instanceof ApiError)) return `Something went wrong in the page: ${err.message || err}`;
+    const what = context.key !== undefined ? `the key ${quoted(context.key)}`
+      : context.counter !== undefined ? `the counter ${quoted(context.counter)}` : 'that';
+    const detail = err.detail ? ` (${err.detail.replace(/\.$/, '')})` : '';
+    switch (err.status) {
+      case 0: return 'Cannot reach the keyva server. Check that it is running, then try again.';
+      case 400: return `The server did not accept the request${detail}.`;
+      case 401:
+      case 403: return 'This server needs an access token for changes. Enter it, then try again.';
+      case 404: return context.key !== undefined
+        ? `There is no key named ${quoted(context.key)}. It may have been deleted or expired.`
+        : `The server has no ${what}.`;
+      case 405: return 'The server does not allow that here.';
+      case 411: return 'The server needs to know the size of the value before it is sent.';
+      case 412: return `${what[0].toUpperCase()}${what.slice(1)} changed since you opened it.`;
+      case 413: return limitsKnown
+        ? `That value is larger than this server accepts (at most ${limitsKnown.max_value_size} bytes).`
+        : 'That value is larger than this server accepts.';
+      case 414: return limitsKnown
+        ? `That key is too long: keys are at most ${limitsKnown.max_key_size} bytes.`
+        : 'That key is longer than this server accepts.';
+      case 429:
+      case 503: return 'The server is busy right now. Wait a moment and try again.';
+      case 507: return 'The server’s disk is full, so nothing was written.';
+      default:
+        return err.status >= 500 ? `The server ran into an error${detail}. Nothing was changed.`
+          : `The request failed with status ${err.status}${detail}.`;
+    }
+  }
+
+  return {
+    request,
+    limits,
+    listEntry,
+    describeError,
+    token: () => sessionStorage.getItem(TOKEN_STORAGE) || '',
+    setToken: (token) => sessionStorage.setItem(TOKEN_STORAGE, token),
+  };
+}
