@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes keyva's parsers with libFuzzer: the WAL reader, the SST reader, MANIFEST recovery,
-# request routing/key decoding and the MIME sniffer (fuzz/fuzz_*.cc).
+# request routing/key decoding, the whole request path (parser, header checks, handlers) and the MIME sniffer (fuzz/fuzz_*.cc).
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]     (default 30)
 #
@@ -25,7 +25,7 @@ fi
 
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DKEYVA_FUZZ=ON -DKEYVA_BUILD_TESTS=OFF >/dev/null
-targets=(wal_reader sst_reader manifest uri sniff)
+targets=(wal_reader sst_reader manifest uri sniff request)
 ninja -C build-fuzz -j "${KEYVA_BUILD_JOBS:-2}" "${targets[@]/#/fuzz_}"
 
 parallel=()

@@ -17,6 +17,7 @@
 #include <boost/optional.hpp>
 #include <cstdint>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -50,6 +51,7 @@ class Payload {
   long use_count() const { return owner_.use_count(); }
 
   friend bool operator==(const Payload& a, std::string_view b) { return a.view_ == b; }
+  friend std::ostream& operator<<(std::ostream& out, const Payload& p) { return out << p.view_; }
 
  private:
   std::shared_ptr<const std::string> owner_;

@@ -271,7 +271,7 @@ TEST_CASE("HTTP/1.2 is served as 1.1; another major version gets 505") {
   ExpectRefusedAndClosed(keyvad.port(), "GET /healthz HTTP/1.x\r\nHost: x\r\n\r\n", 400);
 }
 
-TEST_CASE("--max-header-size counts the request line") {
+TEST_CASE("the header size limit counts the request line") {
   KeyvadProcess keyvad({.args = {"--max-header-size=2KiB"}});
   // A 1,500-byte target and 700 bytes of fields: each under the limit, together over it.
   ExpectRefusedAndClosed(keyvad.port(),
