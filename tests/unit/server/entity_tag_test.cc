@@ -68,6 +68,18 @@ TEST_CASE("HTTP and ISO dates") {
   CHECK(FormatHttpDate(784111777'000000) == "Sun, 06 Nov 1994 08:49:37 GMT");
   CHECK(FormatIso8601(784111777'123456) == "1994-11-06T08:49:37.123Z");
   CHECK(FormatIso8601(0) == "1970-01-01T00:00:00.000Z");
+  int64_t s = 0;
+  for (const char* date : {"Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT",
+                           "Sun Nov  6 08:49:37 1994"}) {
+    INFO(date);
+    s = 0;
+    CHECK(ParseHttpDate(date, &s));
+    CHECK(s == 784111777);
+  }
+  for (const char* bad : {"", "yesterday", "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 06 Nov 1994"}) {
+    INFO(bad);
+    CHECK_FALSE(ParseHttpDate(bad, &s));
+  }
 }
 
 }  // namespace keyva::server

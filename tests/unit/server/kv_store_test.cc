@@ -100,6 +100,27 @@ TEST_CASE("KvStore: conditional puts and deletes") {
   CHECK(f.store->Delete("k", current).outcome == WriteOutcome::kPreconditionFailed);
 }
 
+TEST_CASE("KvStore: If-Unmodified-Since compares whole seconds and yields to If-Match") {
+  ValueMeta live;
+  live.modified_us = 1'000'000'500'000;  // 1,000,000.5 s
+  CHECK(UnmodifiedSinceHolds(1'000'000, false, true, live));  // same second: holds
+  CHECK_FALSE(UnmodifiedSinceHolds(999'999, false, true, live));
+  CHECK(UnmodifiedSinceHolds(999'999, true, true, live));   // If-Match decides instead
+  CHECK(UnmodifiedSinceHolds(999'999, false, false, live));  // no live value
+  CHECK(UnmodifiedSinceHolds(std::nullopt, false, true, live));
+  Fixture f;
+  REQUIRE(f.Put("k", "v1").outcome == WriteOutcome::kCreated);
+  PutInput in;
+  in.key = "k";
+  in.body = "v2";
+  in.content_type = "text/plain";
+  in.if_unmodified_since_s = 0;
+  CHECK(f.store->Put(std::move(in)).outcome == WriteOutcome::kPreconditionFailed);
+  CHECK(f.store->Delete("k", std::nullopt, 0).outcome == WriteOutcome::kPreconditionFailed);
+  CHECK(f.Value("k") == "v1");
+  CHECK(f.store->Delete("k", std::nullopt, int64_t{1} << 40).outcome == WriteOutcome::kDeleted);
+}
+
 TEST_CASE("KvStore: ttl expiry hides values from Get and List") {
   Fixture f;
   WriteResult r = f.Put("short", "v", nullptr, nullptr, 10);

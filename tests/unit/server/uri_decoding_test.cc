@@ -30,6 +30,9 @@ TEST_CASE("PercentEncodePath round-trips through PercentDecode") {
   REQUIRE(PercentDecode(encoded, false, &decoded));
   CHECK(decoded == all);
   CHECK(PercentEncodePath("images/logo a+b") == "images/logo%20a%2Bb");
+  // Dot segments keep their dots escaped, so resolving the URL does not climb out of the key.
+  CHECK(PercentEncodePath("a/../../etc") == "a/%2E%2E/%2E%2E/etc");
+  CHECK(PercentEncodePath("./x/.../.y/..") == "%2E/x/.../.y/%2E%2E");
 }
 
 TEST_CASE("IsValidUtf8 accepts UTF-8 and rejects the rest") {
