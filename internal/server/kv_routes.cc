@@ -173,9 +173,7 @@ void Router::HandleKvPut(Target&& t, Request&& req, Responder respond) {
   in.body = std::move(req.body());
   state->size = in.body.size();
   in.content_type = content_type.empty() ? DetectContentType(in.body) : std::string(content_type);
-  if (auto it = t.params.find("ttl"); it != t.params.end()) {
-    in.ttl_seconds = std::stoll(it->second);  // validated by Resolve
-  }
+  in.ttl_seconds = t.ttl;
   StorageJob job;
   job.run = [state](KvStore& store) {
     state->result = store.Put(std::move(state->in));
@@ -261,9 +259,7 @@ void Router::HandleKvList(Target&& t, Responder respond) {
   auto state = std::make_shared<State>();
   state->prefix = t.params["prefix"];
   state->after = t.params["after"];
-  if (auto it = t.params.find("limit"); it != t.params.end()) {
-    state->limit = std::stoul(it->second);  // validated by Resolve
-  }
+  state->limit = t.limit;
   StorageJob job;
   job.run = [state](KvStore& store) {
     state->result = store.List(state->prefix, state->after, state->limit);
@@ -292,9 +288,7 @@ void Router::HandleSeq(Target&& t, const Request& req, Responder respond) {
   };
   auto state = std::make_shared<State>();
   state->name = std::move(t.key);
-  if (auto it = t.params.find("by"); it != t.params.end()) {
-    state->by = std::stoll(it->second);  // validated by Resolve
-  }
+  state->by = t.by;
   const http::verb method = req.method();
   StorageJob job;
   job.run = [state, method](KvStore& store) {

@@ -15,8 +15,6 @@
 namespace keyva::server {
 namespace {
 
-constexpr std::string_view kKvPrefix = "/kv/";
-constexpr std::string_view kSeqPrefix = "/seq/";
 
 bool IsWrite(http::verb m) {
   return m == http::verb::put || m == http::verb::post || m == http::verb::delete_;
@@ -48,14 +46,7 @@ Router::Router(const ServerConfig& config, StorageThread* storage, ServerMetrics
 std::string_view Router::RouteLabel(std::string_view target) {
   std::string_view path, query;
   SplitTarget(target, &path, &query);
-  if (path == "/kv" || path == "/kv/") return "/kv/";
-  if (path.substr(0, kKvPrefix.size()) == kKvPrefix) return "/kv/{key}";
-  if (path == "/seq" || path.substr(0, kSeqPrefix.size()) == kSeqPrefix) return "/seq/{name}";
-  if (path == "/healthz") return "/healthz";
-  if (path == "/metrics") return "/metrics";
-  if (path == "/api/stats") return "/api/stats";
-  if (path == "/api/checkpoint") return "/api/checkpoint";
-  if (path == "/api/limits") return "/api/limits";
+  if (const RouteSpec* route = FindRoute(path)) return route->label;
   if (FindWebAsset(path) != nullptr) return "/web";
   return "other";
 }
@@ -70,65 +61,28 @@ std::optional<Response> Router::Resolve(const Request& req, Target* t) const {
   }
 
   // 1. The route, and the methods it allows.
-  std::string_view raw_key;
-  std::string_view allow;
-  const char* key_kind = nullptr;
-  if (path == "/kv" || path == "/kv/") {
-    if (IsWrite(method)) {
-      return MakeErrorResponse(http::status::bad_request,
-                               "the key is empty: use /kv/{key} to write or delete a value");
-    }
-    t->route = Route::kKvList;
-    allow = "GET, HEAD";
-  } else if (path.substr(0, kKvPrefix.size()) == kKvPrefix) {
-    t->route = Route::kKv;
-    raw_key = path.substr(kKvPrefix.size());
-    allow = "GET, HEAD, PUT, POST, DELETE";
-    key_kind = "key";
-  } else if (path == "/seq" || path.substr(0, kSeqPrefix.size()) == kSeqPrefix) {
-    t->route = Route::kSeq;
-    raw_key = path.size() > kSeqPrefix.size() ? path.substr(kSeqPrefix.size()) : "";
-    allow = "GET, HEAD, POST, DELETE";
-    key_kind = "counter name";
-  } else if (path == "/healthz") {
-    t->route = Route::kHealth;
-    allow = "GET, HEAD";
-  } else if (path == "/metrics") {
-    t->route = Route::kMetrics;
-    allow = "GET, HEAD";
-  } else if (path == "/api/stats") {
-    t->route = Route::kStats;
-    allow = "GET, HEAD";
-  } else if (path == "/api/checkpoint") {
-    t->route = Route::kCheckpoint;
-    allow = "POST";
-  } else if (path == "/api/limits") {
-    t->route = Route::kLimits;
-    allow = "GET, HEAD";
-  } else {
+  const RouteSpec* route = FindRoute(path);
+  static const RouteSpec kWebRoute{Route::kWeb, "/web", "", "", false, "GET, HEAD", nullptr,
+                                   false, {}, {}};
+  if (route == nullptr) {
     if (FindWebAsset(path) == nullptr) {
       return MakeErrorResponse(http::status::not_found,
                                "no such route: " + std::string(path.substr(0, 200)));
     }
-    t->route = Route::kWeb;
+    route = &kWebRoute;
     t->path = std::string(path);
-    allow = "GET, HEAD";
   }
-  bool allowed = false;
-  {
-    std::string_view rest = allow;
-    std::string_view name = req.method_string();
-    while (!rest.empty()) {
-      size_t comma = rest.find(", ");
-      if (rest.substr(0, comma) == name) allowed = true;
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 2);
-    }
+  t->route = route->id;
+  if (route->id == Route::kKvList && IsWrite(method)) {
+    return MakeErrorResponse(http::status::bad_request,
+                             "the key is empty: use /kv/{key} to write or delete a value");
   }
-  if (!allowed) return MethodNotAllowed(allow, req);
+  if (!RouteAllows(*route, req.method_string())) return MethodNotAllowed(route->allow, req);
+  const std::string_view raw_key = RouteRest(*route, path);
+  const char* key_kind = route->key_kind;
 
   // 2. Authorization for writes.
-  if (!config_.auth_token.empty() && IsWrite(method) &&
-      (t->route == Route::kKv || t->route == Route::kSeq || t->route == Route::kCheckpoint)) {
+  if (!config_.auth_token.empty() && IsWrite(method) && route->writes_need_token) {
     auto auth = req.find(http::field::authorization);
     if (auth == req.end() || !BearerTokenMatches(auth->value(), config_.auth_token)) {
       Response res = MakeErrorResponse(http::status::unauthorized,
@@ -163,17 +117,14 @@ std::optional<Response> Router::Resolve(const Request& req, Target* t) const {
   }
 
   // 4. The query string: only the parameters this route and method take.
-  std::set<std::string_view> params;
-  if (t->route == Route::kKv && (method == http::verb::put || method == http::verb::post)) {
-    params = {"ttl"};
-  } else if (t->route == Route::kKvList) {
-    params = {"prefix", "after", "limit"};
-  } else if (t->route == Route::kSeq && method == http::verb::post) {
-    params = {"by"};
-  } else if (t->route == Route::kCheckpoint) {
-    params = {"name"};
-  }
   if (t->route != Route::kWeb) {  // the web page may use its own query parameters
+    std::set<std::string_view> params;
+    if (method == http::verb::put || method == http::verb::post) {
+      params.insert(route->write_params.begin(), route->write_params.end());
+    } else if (method == http::verb::get || method == http::verb::head) {
+      params.insert(route->read_params.begin(), route->read_params.end());
+    }
+    params.erase("");
     std::string error;
     if (!ParseQuery(query, params, &t->params, &error)) {
       return MakeErrorResponse(http::status::bad_request, error);
@@ -187,38 +138,15 @@ std::optional<Response> Router::Resolve(const Request& req, Target* t) const {
           std::string("query parameter '") + name + "' is longer than the key size limit");
     }
   }
-  if (auto it = t->params.find("ttl"); it != t->params.end()) {
-    int64_t ttl = 0;
-    const std::string& v = it->second;
-    auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), ttl);
-    constexpr int64_t kMaxTtl = int64_t{10'000'000'000};  // ~317 years
-    if (ec != std::errc() || ptr != v.data() + v.size() || ttl <= 0 || ttl > kMaxTtl) {
-      return MakeErrorResponse(http::status::bad_request,
-                               "ttl must be a whole number of seconds from 1 to " +
-                                   std::to_string(kMaxTtl) + ", not '" + v.substr(0, 40) + "'");
-    }
-  }
-  if (auto it = t->params.find("limit"); it != t->params.end()) {
-    uint64_t limit = 0;
-    const std::string& v = it->second;
-    auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), limit);
-    if (ec != std::errc() || ptr != v.data() + v.size() || limit < 1 || limit > kMaxListLimit) {
-      return MakeErrorResponse(http::status::bad_request,
-                               "limit must be a whole number from 1 to " +
-                                   std::to_string(kMaxListLimit) + ", not '" + v.substr(0, 40) +
-                                   "'");
-    }
-  }
-  if (auto it = t->params.find("by"); it != t->params.end()) {
-    int64_t by = 0;
-    const std::string& v = it->second;
-    auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), by);
-    if (ec != std::errc() || ptr != v.data() + v.size()) {
-      return MakeErrorResponse(http::status::bad_request,
-                               "by must be a whole number from -9223372036854775808 to "
-                               "9223372036854775807, not '" +
-                                   v.substr(0, 40) + "'");
-    }
+  for (const auto& [name, value] : t->params) {
+    const IntegerParam* param = FindIntegerParam(name);
+    if (param == nullptr) continue;
+    std::string error;
+    std::optional<int64_t> n = ParseIntegerParam(*param, value, &error);
+    if (!n) return MakeErrorResponse(http::status::bad_request, error);
+    if (name == "ttl") t->ttl = *n;
+    if (name == "limit") t->limit = static_cast<size_t>(*n);
+    if (name == "by") t->by = *n;
   }
 
   if (t->route == Route::kCheckpoint) {

@@ -30,6 +30,7 @@
 #include "internal/server/http_response.h"
 #include "internal/server/metrics.h"
 #include "internal/server/response_memory.h"
+#include "internal/server/route_table.h"
 #include "internal/server/storage_thread.h"
 
 namespace keyva::server {
@@ -38,9 +39,9 @@ class Router {
  public:
   using Responder = std::function<void(Response&&)>;
 
-  // The largest ?limit= of a listing, and its default.
-  static constexpr size_t kMaxListLimit = 1000;
-  static constexpr size_t kDefaultListLimit = 100;
+  // The largest ?limit= of a listing, and its default (route_table.h).
+  static constexpr size_t kMaxListLimit = kListLimitMax;
+  static constexpr size_t kDefaultListLimit = kListLimitDefault;
   // The longest Content-Type stored with a value.
   static constexpr size_t kMaxContentTypeSize = 256;
 
@@ -65,12 +66,16 @@ class Router {
  private:
   // Handle without the exception guard.
   void Dispatch(Request&& req, Responder respond);
-  enum class Route { kWeb, kKv, kKvList, kSeq, kHealth, kMetrics, kStats, kCheckpoint, kLimits };
+  using Route = RouteId;
   struct Target {
     Route route = Route::kWeb;
     std::string path;  // kWeb: the asset path
     std::string key;   // kKv: the key; kSeq: the counter name
     std::map<std::string, std::string> params;
+    // The integer parameters, parsed once by Resolve (defaults when absent).
+    int64_t ttl = 0;  // seconds; 0: never expires
+    size_t limit = kDefaultListLimit;
+    int64_t by = 1;
   };
 
   // Resolves and validates the target; returns the error response when it is refused.
