@@ -36,7 +36,6 @@ constexpr size_t kWritePieceBytes = 64u << 10;
 // The slack every piece gets on top of the time the minimum rate allows for it.
 constexpr std::chrono::seconds kWritePieceGrace{10};
 
-
 bool IsHttpParseError(const beast::error_code& ec) {
   return ec.category() == beast::http::make_error_code(http::error::bad_target).category();
 }
@@ -230,8 +229,8 @@ class HttpSession final : public SessionBase,
     const auto buffered = buffer_.data();
     char* bytes = static_cast<char*>(buffered.data());
     size_t patch_at = 0;
-    switch (RequestParser::ClassifyVersionError(std::string_view(bytes, buffered.size()),
-                                                &patch_at)) {
+    switch (
+        RequestParser::ClassifyVersionError(std::string_view(bytes, buffered.size()), &patch_at)) {
       case RequestParser::VersionVerdict::kNewerMinor:
         bytes[patch_at] = '1';
         return ReadHeader();
@@ -296,8 +295,7 @@ class HttpSession final : public SessionBase,
     if (!ec && !serializer_->is_done()) return WritePiece();
     if (ec == beast::error::timeout) {
       ctx_.metrics.SlowClientCut();
-      spdlog::debug("{}: cut off, reading its response slower than the minimum send rate",
-                    remote_);
+      spdlog::debug("{}: cut off, reading its response slower than the minimum send rate", remote_);
     }
     OnWrite(ec, written_);
   }

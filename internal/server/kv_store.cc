@@ -64,8 +64,7 @@ WriteResult KvStore::Put(PutInput&& in) {
   KvEntry old;
   bool exists = false;
   // The old value decides the conditions, 201 vs 200, and keeps the mtime monotonic.
-  Status s =
-      GetLive(in.key, &old, in.if_match || in.if_none_match || in.if_unmodified_since_s);
+  Status s = GetLive(in.key, &old, in.if_match || in.if_none_match || in.if_unmodified_since_s);
   if (s.ok()) {
     exists = true;
   } else if (!s.IsNotFound()) {
@@ -80,8 +79,7 @@ WriteResult KvStore::Put(PutInput&& in) {
     r.outcome = WriteOutcome::kPreconditionFailed;
     return r;
   }
-  if (!UnmodifiedSinceHolds(in.if_unmodified_since_s, in.if_match.has_value(), exists,
-                            old.meta)) {
+  if (!UnmodifiedSinceHolds(in.if_unmodified_since_s, in.if_match.has_value(), exists, old.meta)) {
     r.outcome = WriteOutcome::kPreconditionFailed;
     return r;
   }

@@ -3,6 +3,8 @@
 
 #include <charconv>
 
+#include "internal/server/stats_fields.h"
+
 namespace keyva::server {
 namespace {
 
@@ -144,48 +146,12 @@ std::string ServerMetrics::RenderPrometheus(const DBStats& db, const StorageThre
     Sample(&out, "keyva_engine_level_bytes", "level=\"" + std::to_string(i) + "\"",
            static_cast<double>(db.levels[i].bytes));
   }
-  auto g = [&](const char* name, const char* help, double v, const char* type = "gauge") {
-    Gauge(&out, name, help, v, type);
-  };
-  g("keyva_engine_memtable_bytes", "Active memtable bytes", static_cast<double>(db.memtable_bytes));
-  g("keyva_engine_frozen_memtables", "Memtables waiting to be flushed", db.frozen_memtables);
-  g("keyva_engine_wal_bytes", "Bytes of live WAL files", static_cast<double>(db.wal_bytes));
-  g("keyva_engine_live_sst_bytes", "Bytes of live SST files",
-    static_cast<double>(db.live_sst_bytes));
-  g("keyva_engine_last_sequence", "Last sequence number", static_cast<double>(db.last_sequence));
-  g("keyva_engine_flushes_total", "Memtable flushes", static_cast<double>(db.flushes), "counter");
-  g("keyva_engine_flush_bytes_written_total", "Bytes written by flushes",
-    static_cast<double>(db.flush_bytes_written), "counter");
-  g("keyva_engine_memtable_compactions_total", "Memtables rewritten in memory",
-    static_cast<double>(db.memtable_compactions), "counter");
-  g("keyva_engine_compactions_total", "Compactions", static_cast<double>(db.compactions),
-    "counter");
-  g("keyva_engine_compaction_bytes_read_total", "Bytes read by compactions",
-    static_cast<double>(db.compaction_bytes_read), "counter");
-  g("keyva_engine_compaction_bytes_written_total", "Bytes written by compactions",
-    static_cast<double>(db.compaction_bytes_written), "counter");
-  g("keyva_engine_user_bytes_written_total", "Payload bytes of acknowledged writes",
-    static_cast<double>(db.user_bytes_written), "counter");
-  g("keyva_engine_write_amplification", "(flush + compaction bytes) / user bytes",
-    db.write_amplification);
-  g("keyva_engine_cache_capacity_bytes", "Block cache capacity",
-    static_cast<double>(db.cache_capacity));
-  g("keyva_engine_cache_usage_bytes", "Block cache usage (data, index and filter blocks)",
-    static_cast<double>(db.cache_usage));
-  g("keyva_engine_cache_pinned_bytes", "Index and filter blocks of open SSTs (in cache usage)",
-    static_cast<double>(db.cache_pinned));
-  g("keyva_engine_cache_hits_total", "Block cache hits", static_cast<double>(db.cache_hits),
-    "counter");
-  g("keyva_engine_cache_misses_total", "Block cache misses", static_cast<double>(db.cache_misses),
-    "counter");
-  g("keyva_engine_stall_seconds_total", "Time writes spent slowed down or stopped",
-    static_cast<double>(db.stall_micros) / 1e6, "counter");
-  g("keyva_engine_slowdowns_total", "Writes slowed down", static_cast<double>(db.slowdowns),
-    "counter");
-  g("keyva_engine_stops_total", "Writes stopped until background work caught up",
-    static_cast<double>(db.stops), "counter");
-  g("keyva_engine_background_error", "1 when the engine refuses writes after an I/O error",
-    db.background_error.empty() ? 0 : 1);
+  for (const StatsField& f : EngineStatsFields()) {
+    const double v = f.value(db);
+    Gauge(&out, std::string(f.prometheus).c_str(), std::string(f.help).c_str(),
+          f.unit == StatsField::Unit::kMicros ? v / 1e6 : v,
+          f.kind == StatsField::Kind::kCounter ? "counter" : "gauge");
+  }
   return out;
 }
 
@@ -229,32 +195,30 @@ nlohmann::json DBStatsJson(const DBStats& s) {
   for (size_t i = 0; i < s.levels.size(); i++) {
     levels.push_back({{"level", i}, {"files", s.levels[i].files}, {"bytes", s.levels[i].bytes}});
   }
-  return {
-      {"levels", levels},
-      {"memtable_bytes", s.memtable_bytes},
-      {"frozen_memtables", s.frozen_memtables},
-      {"wal_bytes", s.wal_bytes},
-      {"live_sst_bytes", s.live_sst_bytes},
-      {"last_sequence", s.last_sequence},
-      {"flushes", s.flushes},
-      {"flush_bytes_written", s.flush_bytes_written},
-      {"memtable_compactions", s.memtable_compactions},
-      {"compactions", s.compactions},
-      {"compaction_bytes_read", s.compaction_bytes_read},
-      {"compaction_bytes_written", s.compaction_bytes_written},
-      {"user_bytes_written", s.user_bytes_written},
-      {"write_amplification", s.write_amplification},
-      {"cache_capacity", s.cache_capacity},
-      {"cache_usage", s.cache_usage},
-      {"cache_pinned", s.cache_pinned},
-      {"cache_hits", s.cache_hits},
-      {"cache_misses", s.cache_misses},
-      {"stall_micros", s.stall_micros},
-      {"slowdowns", s.slowdowns},
-      {"stops", s.stops},
-      {"background_error",
-       s.background_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.background_error)},
-  };
+  nlohmann::json j = {{"levels", levels}};
+  for (const StatsField& f : EngineStatsFields()) {
+    const std::string name(f.name);
+    if (f.unit == StatsField::Unit::kFlag) {
+      j[name] =
+          s.background_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.background_error);
+    } else if (f.unit == StatsField::Unit::kRatio) {
+      j[name] = f.value(s);
+    } else {
+      j[name] = static_cast<uint64_t>(f.value(s));
+    }
+  }
+  return j;
+}
+
+nlohmann::json EngineStatsFieldsJson() {
+  nlohmann::json fields = nlohmann::json::array();
+  for (const StatsField& f : EngineStatsFields()) {
+    fields.push_back({{"name", f.name},
+                      {"help", f.help},
+                      {"unit", UnitName(f.unit)},
+                      {"kind", f.kind == StatsField::Kind::kCounter ? "counter" : "gauge"}});
+  }
+  return fields;
 }
 
 }  // namespace keyva::server

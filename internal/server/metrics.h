@@ -68,7 +68,9 @@ class ServerMetrics {
   std::atomic<uint64_t> internal_errors_{0};
 };
 
-// DBStats as JSON (for /api/stats).
+// DBStats as JSON (for /api/stats), every field of stats_fields.h.
 nlohmann::json DBStatsJson(const DBStats& stats);
+// The field table itself ([{"name","help","unit","kind"}]), for /api/stats "engine_fields".
+nlohmann::json EngineStatsFieldsJson();
 
 }  // namespace keyva::server

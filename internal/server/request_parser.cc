@@ -29,9 +29,7 @@ std::string_view TrimOws(std::string_view s) {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
-bool IsHexDigit(char c) {
-  return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+bool IsHexDigit(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 // RFC 3986 unreserved and sub-delims: the characters of a reg-name besides %-escapes.
 bool IsRegNameChar(char c) {
@@ -292,9 +290,8 @@ Refusal RequestParser::OverflowRefusal(std::string_view unparsed) const {
   const size_t eol = s.find("\r\n");
   size_t digits = 0;
   while (digits < s.size() && IsHexDigit(s[digits])) digits++;
-  const bool last_chunk =
-      eol != std::string_view::npos && digits > 0 &&
-      s.substr(0, digits).find_first_not_of('0') == std::string_view::npos;
+  const bool last_chunk = eol != std::string_view::npos && digits > 0 &&
+                          s.substr(0, digits).find_first_not_of('0') == std::string_view::npos;
   if (last_chunk) {
     return {http::status::request_header_fields_too_large,
             "the trailer section is larger than " + std::to_string(limits_.max_trailer_bytes) +

@@ -80,19 +80,20 @@ class RequestParser final : public http::basic_parser<true> {
 
   // What to do about Beast's bad_version on the request line at the start of `buffered`:
   enum class VersionVerdict {
-    kMalformed,    // not an HTTP version: 400
-    kNewerMinor,   // HTTP/1.2 .. HTTP/1.9: *patch_at is the offset of the minor digit to set
-                   // to '1', after which the same bytes parse as HTTP/1.1
-    kOtherMajor,   // HTTP/0.x, HTTP/2 and up over HTTP/1 framing: 505
+    kMalformed,   // not an HTTP version: 400
+    kNewerMinor,  // HTTP/1.2 .. HTTP/1.9: *patch_at is the offset of the minor digit to set
+                  // to '1', after which the same bytes parse as HTTP/1.1
+    kOtherMajor,  // HTTP/0.x, HTTP/2 and up over HTTP/1 framing: 505
   };
   static VersionVerdict ClassifyVersionError(std::string_view buffered, size_t* patch_at);
 
  private:
-  void on_request_impl(http::verb method, boost::beast::string_view method_str, boost::beast::string_view target,
-                       int version, boost::system::error_code& ec) override;
+  void on_request_impl(http::verb method, boost::beast::string_view method_str,
+                       boost::beast::string_view target, int version,
+                       boost::system::error_code& ec) override;
   void on_response_impl(int, boost::beast::string_view, int, boost::system::error_code&) override {}
-  void on_field_impl(http::field name, boost::beast::string_view name_string, boost::beast::string_view value,
-                     boost::system::error_code& ec) override;
+  void on_field_impl(http::field name, boost::beast::string_view name_string,
+                     boost::beast::string_view value, boost::system::error_code& ec) override;
   void on_header_impl(boost::system::error_code& ec) override;
   void on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
                          boost::system::error_code& ec) override;

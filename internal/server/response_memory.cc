@@ -24,8 +24,7 @@ ResponseMemory::ResponseMemory(uint64_t budget_bytes)
 ResponseMemory::~ResponseMemory() = default;
 
 std::shared_ptr<const std::string> ResponseMemory::Share(std::string_view key,
-                                                         std::string_view etag,
-                                                         std::string value) {
+                                                         std::string_view etag, std::string value) {
   if (value.size() < kShareMinBytes) return std::make_shared<const std::string>(std::move(value));
   std::string id;
   id.reserve(key.size() + 1 + etag.size());
@@ -61,12 +60,8 @@ std::shared_ptr<const std::string> ResponseMemory::Share(std::string_view key,
 }
 
 uint64_t ResponseMemory::budget() const { return state_->budget; }
-uint64_t ResponseMemory::held_bytes() const {
-  return state_->held.load(std::memory_order_relaxed);
-}
+uint64_t ResponseMemory::held_bytes() const { return state_->held.load(std::memory_order_relaxed); }
 uint64_t ResponseMemory::shared() const { return state_->shared.load(std::memory_order_relaxed); }
-uint64_t ResponseMemory::refused() const {
-  return state_->refused.load(std::memory_order_relaxed);
-}
+uint64_t ResponseMemory::refused() const { return state_->refused.load(std::memory_order_relaxed); }
 
 }  // namespace keyva::server

@@ -11,18 +11,58 @@ constexpr int64_t kMaxTtlSeconds = int64_t{10'000'000'000};  // ~317 years
 
 const RouteSpec kRoutes[] = {
     // Exact routes first: "/kv/" is the listing, "/kv/{key}" a value.
-    {RouteId::kKvList, "/kv/", "/kv/", "/kv", false, "GET, HEAD", nullptr, false,
-     {"prefix", "after", "limit"}, {}},
-    {RouteId::kKv, "/kv/{key}", "/kv/", "", true, "GET, HEAD, PUT, POST, DELETE", "key", true,
-     {}, {"ttl"}},
-    {RouteId::kSeq, "/seq/{name}", "/seq/", "/seq", true, "GET, HEAD, POST, DELETE",
-     "counter name", true, {}, {"by"}},
+    {RouteId::kKvList,
+     "/kv/",
+     "/kv/",
+     "/kv",
+     false,
+     "GET, HEAD",
+     nullptr,
+     false,
+     {"prefix", "after", "limit"},
+     {}},
+    {RouteId::kKv,
+     "/kv/{key}",
+     "/kv/",
+     "",
+     true,
+     "GET, HEAD, PUT, POST, DELETE",
+     "key",
+     true,
+     {},
+     {"ttl"}},
+    {RouteId::kSeq,
+     "/seq/{name}",
+     "/seq/",
+     "/seq",
+     true,
+     "GET, HEAD, POST, DELETE",
+     "counter name",
+     true,
+     {},
+     {"by"}},
     {RouteId::kHealth, "/healthz", "/healthz", "", false, "GET, HEAD", nullptr, false, {}, {}},
     {RouteId::kMetrics, "/metrics", "/metrics", "", false, "GET, HEAD", nullptr, false, {}, {}},
     {RouteId::kStats, "/api/stats", "/api/stats", "", false, "GET, HEAD", nullptr, false, {}, {}},
-    {RouteId::kCheckpoint, "/api/checkpoint", "/api/checkpoint", "", false, "POST", nullptr, true,
-     {}, {"name"}},
-    {RouteId::kLimits, "/api/limits", "/api/limits", "", false, "GET, HEAD", nullptr, false, {},
+    {RouteId::kCheckpoint,
+     "/api/checkpoint",
+     "/api/checkpoint",
+     "",
+     false,
+     "POST",
+     nullptr,
+     true,
+     {},
+     {"name"}},
+    {RouteId::kLimits,
+     "/api/limits",
+     "/api/limits",
+     "",
+     false,
+     "GET, HEAD",
+     nullptr,
+     false,
+     {},
      {}},
 };
 
@@ -69,8 +109,7 @@ std::optional<int64_t> ParseIntegerParam(const IntegerParam& param, std::string_
                                          std::string* error) {
   int64_t n = 0;
   auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-  if (ec == std::errc() && ptr == value.data() + value.size() && n >= param.min &&
-      n <= param.max) {
+  if (ec == std::errc() && ptr == value.data() + value.size() && n >= param.min && n <= param.max) {
     return n;
   }
   *error = std::string(param.name) + " must be a whole number" +

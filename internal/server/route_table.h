@@ -8,8 +8,8 @@
 // Thread-safety: constant data and pure functions.
 #pragma once
 
-#include <cstdint>
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,13 +20,13 @@ enum class RouteId { kWeb, kKv, kKvList, kSeq, kHealth, kMetrics, kStats, kCheck
 
 struct RouteSpec {
   RouteId id;
-  std::string_view label;    // bounded metrics label: "/kv/{key}"
-  std::string_view path;     // matched exactly, or as a prefix when prefix is true
-  std::string_view alias;    // another exact path for the same route ("/kv" for "/kv/"), or ""
-  bool prefix;               // path is a prefix; the rest names a key (see key_kind)
-  std::string_view allow;    // the methods allowed, as the Allow header lists them
-  const char* key_kind;      // what the rest of the path names ("key", "counter name"), or null
-  bool writes_need_token;    // with --auth-token, PUT/POST/DELETE need it
+  std::string_view label;  // bounded metrics label: "/kv/{key}"
+  std::string_view path;   // matched exactly, or as a prefix when prefix is true
+  std::string_view alias;  // another exact path for the same route ("/kv" for "/kv/"), or ""
+  bool prefix;             // path is a prefix; the rest names a key (see key_kind)
+  std::string_view allow;  // the methods allowed, as the Allow header lists them
+  const char* key_kind;    // what the rest of the path names ("key", "counter name"), or null
+  bool writes_need_token;  // with --auth-token, PUT/POST/DELETE need it
   std::array<std::string_view, 3> read_params;   // query parameters of GET and HEAD ("": none)
   std::array<std::string_view, 3> write_params;  // query parameters of PUT and POST ("": none)
 };

@@ -15,7 +15,6 @@
 namespace keyva::server {
 namespace {
 
-
 bool IsWrite(http::verb m) {
   return m == http::verb::put || m == http::verb::post || m == http::verb::delete_;
 }
@@ -62,8 +61,8 @@ std::optional<Response> Router::Resolve(const Request& req, Target* t) const {
 
   // 1. The route, and the methods it allows.
   const RouteSpec* route = FindRoute(path);
-  static const RouteSpec kWebRoute{Route::kWeb, "/web", "", "", false, "GET, HEAD", nullptr,
-                                   false, {}, {}};
+  static const RouteSpec kWebRoute{Route::kWeb, "/web",  "",    "", false,
+                                   "GET, HEAD", nullptr, false, {}, {}};
   if (route == nullptr) {
     if (FindWebAsset(path) == nullptr) {
       return MakeErrorResponse(http::status::not_found,
@@ -298,8 +297,10 @@ void Router::HandleStats(Responder respond) {
     return false;
   };
   job.complete = [this, stats, respond](const Status&) {
-    respond(MakeJsonResponse(http::status::ok, {{"engine", DBStatsJson(*stats)},
-                                                {"server", metrics_->ServerJson(*storage_, memory_)}}));
+    respond(
+        MakeJsonResponse(http::status::ok, {{"engine", DBStatsJson(*stats)},
+                                            {"engine_fields", EngineStatsFieldsJson()},
+                                            {"server", metrics_->ServerJson(*storage_, memory_)}}));
   };
   Submit(std::move(job), respond);
 }

@@ -279,6 +279,10 @@ describe('web page', () => {
     await page.locator('.card', { hasText: 'Cache hit rate' }).waitFor();
     await page.locator('.card', { hasText: 'Compactions' }).waitFor();
     await page.locator('#stats-levels tbody tr').first().waitFor();
+    // Every engine figure is listed from the server's own table, the disk-full signals included.
+    for (const name of ['write_failures', 'background_failures', 'compactions_running', 'wal_bytes']) {
+      await page.locator('#stats-fields tbody tr', { hasText: name }).waitFor({ state: 'attached' });
+    }
     // A later poll happens without any click.
     await page.waitForRequest((r) => r.url().endsWith('/api/stats'), { timeout: 15000 });
   });

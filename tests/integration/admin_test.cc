@@ -65,6 +65,28 @@ TEST_CASE("/api/stats is JSON of engine stats and server counters") {
   CHECK(j["server"]["wal_syncs"].get<uint64_t>() >= 1);
 }
 
+TEST_CASE("every engine figure of the field table is in /api/stats and /metrics") {
+  KeyvadProcess keyvad;
+  HttpTestClient c(keyvad.port());
+  nlohmann::json j = c.Get("/api/stats").Json();
+  const std::string metrics = c.Get("/metrics").body;
+  REQUIRE(j["engine_fields"].is_array());
+  CHECK(j["engine_fields"].size() >= 25);
+  for (const auto& f : j["engine_fields"]) {
+    const std::string name = f["name"];
+    INFO(name);
+    CHECK(j["engine"].contains(name));
+    CHECK_FALSE(f["help"].get<std::string>().empty());
+  }
+  // The disk-full signals reach every renderer.
+  for (const char* metric : {"keyva_engine_background_failures_total 0",
+                             "keyva_engine_write_failures_total 0",
+                             "keyva_engine_compactions_running 0"}) {
+    INFO(metric);
+    CHECK(metrics.find(std::string("\n") + metric + "\n") != std::string::npos);
+  }
+}
+
 TEST_CASE("GET / serves the web page") {
   KeyvadProcess keyvad;
   HttpTestClient c(keyvad.port());

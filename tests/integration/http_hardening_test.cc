@@ -39,12 +39,12 @@ TEST_CASE("finding 1: a trailer or header field of 64 KiB and more is refused, n
                              big + "\r\n\r\n",
                          431);
   // A header field that long, with --max-header-size raised to 1 MiB.
-  ExpectRefusedAndClosed(keyvad.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + big + "\r\n\r\n",
-                         431);
+  ExpectRefusedAndClosed(keyvad.port(),
+                         "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + big + "\r\n\r\n", 431);
   // Just under Beast's per-field ceiling, a header field within the limit is served.
-  std::string raw = RawExchange(keyvad.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " +
-                                                   std::string(60'000, 'h') +
-                                                   "\r\nConnection: close\r\n\r\n");
+  std::string raw = RawExchange(
+      keyvad.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(60'000, 'h') +
+                         "\r\nConnection: close\r\n\r\n");
   CHECK(StatusOf(raw) == 200);
   HttpTestClient c(keyvad.port());
   CHECK(c.Get("/healthz").status == 200);
@@ -93,10 +93,11 @@ TEST_CASE("finding 2: no Transfer-Encoding but a final chunked frames a body; no
                              smuggled,
                          400);
   // A coding keyvad does not implement, then chunked: 501, and nothing is stored compressed.
-  ExpectRefusedAndClosed(keyvad.port(),
-                         "PUT /kv/zipped HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n"
-                         "\r\n3\r\nabc\r\n0\r\n\r\n",
-                         501);
+  ExpectRefusedAndClosed(
+      keyvad.port(),
+      "PUT /kv/zipped HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n"
+      "\r\n3\r\nabc\r\n0\r\n\r\n",
+      501);
   CHECK(c.Get("/kv/zipped").status == 404);
   CHECK(c.Get("/kv/x").status == 404);
   HttpReply v = c.Get("/kv/victim");
@@ -136,14 +137,16 @@ TEST_CASE("finding 3: chunk extensions and trailers count against limits before 
   }
   // Many small extensions over the total limit (4 KiB).
   std::string chunks;
-  for (int i = 0; i < 200; i++) chunks += "1;ext-" + std::to_string(i) + "=" + std::string(30, 'v') + "\r\na\r\n";
+  for (int i = 0; i < 200; i++)
+    chunks += "1;ext-" + std::to_string(i) + "=" + std::string(30, 'v') + "\r\na\r\n";
   ExpectRefusedAndClosed(keyvad.port(),
                          "PUT /kv/ext HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" +
                              chunks + "0\r\n\r\n",
                          400);
   // A trailer section of many fields over --max-header-size (16 KiB).
   std::string trailers;
-  for (int i = 0; i < 100; i++) trailers += "X-T" + std::to_string(i) + ": " + std::string(300, 'v') + "\r\n";
+  for (int i = 0; i < 100; i++)
+    trailers += "X-T" + std::to_string(i) + ": " + std::string(300, 'v') + "\r\n";
   ExpectRefusedAndClosed(keyvad.port(),
                          "PUT /kv/trailer HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
                          "3\r\nabc\r\n0\r\n" +
@@ -181,12 +184,11 @@ TEST_CASE("finding 5: Host is required once and valid in HTTP/1.1") {
     ExpectRefusedAndClosed(keyvad.port(),
                            std::string("GET /healthz HTTP/1.1\r\nHost: ") + bad + "\r\n\r\n", 400);
   }
-  for (const char* good : {"localhost", "localhost:8080", "127.0.0.1:1", "[::1]:80", "a.b-c_d~",
-                           "%41.example", ""}) {
+  for (const char* good :
+       {"localhost", "localhost:8080", "127.0.0.1:1", "[::1]:80", "a.b-c_d~", "%41.example", ""}) {
     INFO("Host: " << good);
-    std::string raw = RawExchange(
-        keyvad.port(),
-        std::string("GET /healthz HTTP/1.1\r\nHost: ") + good + "\r\nConnection: close\r\n\r\n");
+    std::string raw = RawExchange(keyvad.port(), std::string("GET /healthz HTTP/1.1\r\nHost: ") +
+                                                     good + "\r\nConnection: close\r\n\r\n");
     CHECK(StatusOf(raw) == 200);
   }
   // HTTP/1.0 needs none.
@@ -196,19 +198,21 @@ TEST_CASE("finding 5: Host is required once and valid in HTTP/1.1") {
 TEST_CASE("finding 6: absolute-form targets are served") {
   KeyvadProcess keyvad;
   const std::string origin = "http://127.0.0.1:" + std::to_string(keyvad.port());
-  std::string raw =
-      RawExchange(keyvad.port(), "GET " + origin + "/healthz HTTP/1.1\r\nHost: x\r\n"
+  std::string raw = RawExchange(keyvad.port(), "GET " + origin +
+                                                   "/healthz HTTP/1.1\r\nHost: x\r\n"
                                                    "Connection: close\r\n\r\n");
   CHECK(StatusOf(raw) == 200);
-  raw = RawExchange(keyvad.port(), "PUT HTTP://Example.COM/kv/abs?ttl=60 HTTP/1.1\r\nHost: x\r\n"
-                                   "Content-Length: 3\r\nConnection: close\r\n\r\nabs");
+  raw = RawExchange(keyvad.port(),
+                    "PUT HTTP://Example.COM/kv/abs?ttl=60 HTTP/1.1\r\nHost: x\r\n"
+                    "Content-Length: 3\r\nConnection: close\r\n\r\nabs");
   CHECK(StatusOf(raw) == 201);
   HttpTestClient c(keyvad.port());
   HttpReply r = c.Get("/kv/abs");
   CHECK(r.body == "abs");
   CHECK(r.HasHeader("expires"));
   // No path at all is the root.
-  raw = RawExchange(keyvad.port(), "GET " + origin + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  raw = RawExchange(keyvad.port(),
+                    "GET " + origin + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   CHECK(StatusOf(raw) == 200);
   // An authority that is not a host.
   ExpectRefusedAndClosed(keyvad.port(), "GET http://a b/healthz HTTP/1.1\r\nHost: x\r\n\r\n", 400);
@@ -254,8 +258,9 @@ TEST_CASE("finding 9: curl's default form type counts as no type, so the value i
 
 TEST_CASE("HTTP/1.2 is served as 1.1; another major version gets 505") {
   KeyvadProcess keyvad;
-  std::string raw = RawExchange(keyvad.port(), "GET /healthz HTTP/1.2\r\nHost: x\r\n"
-                                               "Connection: close\r\n\r\n");
+  std::string raw = RawExchange(keyvad.port(),
+                                "GET /healthz HTTP/1.2\r\nHost: x\r\n"
+                                "Connection: close\r\n\r\n");
   CHECK(raw.rfind("HTTP/1.1 200", 0) == 0);
   // Split right after the version, as a slow client would send it.
   {
@@ -275,13 +280,13 @@ TEST_CASE("the header size limit counts the request line") {
   KeyvadProcess keyvad({.args = {"--max-header-size=2KiB"}});
   // A 1,500-byte target and 700 bytes of fields: each under the limit, together over it.
   ExpectRefusedAndClosed(keyvad.port(),
-                         "GET /kv/" + std::string(1500, 'k') + " HTTP/1.1\r\nHost: x\r\nX-Pad: " +
-                             std::string(700, 'p') + "\r\n\r\n",
+                         "GET /kv/" + std::string(1500, 'k') +
+                             " HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(700, 'p') + "\r\n\r\n",
                          431);
-  std::string raw = RawExchange(keyvad.port(), "GET /kv/" + std::string(1000, 'k') +
-                                                   " HTTP/1.1\r\nHost: x\r\nX-Pad: " +
-                                                   std::string(700, 'p') +
-                                                   "\r\nConnection: close\r\n\r\n");
+  std::string raw =
+      RawExchange(keyvad.port(), "GET /kv/" + std::string(1000, 'k') +
+                                     " HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(700, 'p') +
+                                     "\r\nConnection: close\r\n\r\n");
   CHECK(StatusOf(raw) == 404);
 }
 

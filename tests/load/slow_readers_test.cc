@@ -8,8 +8,9 @@
 //     stay within the budget and the rest are answered 503.
 // Meanwhile other clients are served (health, a small value, and a big value read in full or a
 // 503). keyvad's RSS stays under the budget plus its RSS before the load (plus slack for the
-// connections; the block cache is small and warmed first); sanitizer builds skip that figure (shadow memory) but keep every other check.
-// Finally the minimum send rate cuts the stalled readers and the held bytes return to zero.
+// connections; the block cache is small and warmed first); sanitizer builds skip that figure
+// (shadow memory) but keep every other check. Finally the minimum send rate cuts the stalled
+// readers and the held bytes return to zero.
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <csignal>
@@ -45,8 +46,7 @@ double Metric(HttpTestClient& c, const std::string& name) {
 }
 
 // Connections that each ask for a value and then never read.
-std::vector<std::unique_ptr<RawConnection>> OpenStalledReaders(uint16_t port, int n,
-                                                               int distinct) {
+std::vector<std::unique_ptr<RawConnection>> OpenStalledReaders(uint16_t port, int n, int distinct) {
   std::vector<std::unique_ptr<RawConnection>> conns;
   for (int i = 0; i < n; i++) {
     auto conn = std::make_unique<RawConnection>(port);
@@ -81,8 +81,8 @@ void CheckOthersServed(uint16_t port) {
 TEST_CASE("1,000 clients that never read 16 MiB values: memory bounded, others served",
           "[slow_readers]") {
   const long limit = RaiseOpenFileLimit(1000 + 256);
-  const int readers = static_cast<int>(
-      std::min<long>({1000, limit - 256, std::max<long>(100, std::lround(1000 * test::TestScale()))}));
+  const int readers = static_cast<int>(std::min<long>(
+      {1000, limit - 256, std::max<long>(100, std::lround(1000 * test::TestScale()))}));
   KeyvadProcess keyvad({.args = {"--response-memory=" + std::to_string(kBudgetMiB) + "MiB",
                                  "--min-send-rate=64KiB", "--sync=none", "--cache-size=8MiB"},
                         .max_open_files = limit});

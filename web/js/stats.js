@@ -116,6 +116,23 @@ function levelRows(levels) {
   return rows;
 }
 
+// One row per engine figure, walking the server's own table of them ("engine_fields"), so every
+// field the engine reports is shown without this page listing them.
+function fieldRows(engine, fields) {
+  const show = (value, unit) => {
+    if (value === null || value === undefined) return unit === 'flag' ? 'none' : '—';
+    if (unit === 'bytes') return formatBytes(Number(value));
+    if (unit === 'micros') return `${(Number(value) / 1e6).toFixed(1)} s`;
+    if (unit === 'ratio') return Number(value).toFixed(2);
+    if (unit === 'flag') return String(value);
+    return formatCount(Number(value));
+  };
+  return fields.map((f) => h('tr', {},
+    h('td', { text: f.name }),
+    h('td', { class: 'num', text: show(engine[f.name], f.unit) }),
+    h('td', { text: f.help })));
+}
+
 function render(s) {
   const engine = s.engine && typeof s.engine === 'object' ? { ...s, ...s.engine } : s;
   const levels = Array.isArray(engine.levels) ? engine.levels : [];
@@ -124,6 +141,8 @@ function render(s) {
   $('server-section').hidden = server === null;
   if (server) $('server-cards').replaceChildren(...serverCards(server));
   $('stats-levels').tBodies[0].replaceChildren(...levelRows(levels));
+  const fields = Array.isArray(s.engine_fields) ? s.engine_fields : [];
+  $('stats-fields').tBodies[0].replaceChildren(...fieldRows(s.engine || {}, fields));
   $('stats-raw').textContent = JSON.stringify(s, null, 2);
 }
 

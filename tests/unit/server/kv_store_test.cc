@@ -102,10 +102,10 @@ TEST_CASE("KvStore: conditional puts and deletes") {
 
 TEST_CASE("KvStore: If-Unmodified-Since compares whole seconds and yields to If-Match") {
   ValueMeta live;
-  live.modified_us = 1'000'000'500'000;  // 1,000,000.5 s
+  live.modified_us = 1'000'000'500'000;                       // 1,000,000.5 s
   CHECK(UnmodifiedSinceHolds(1'000'000, false, true, live));  // same second: holds
   CHECK_FALSE(UnmodifiedSinceHolds(999'999, false, true, live));
-  CHECK(UnmodifiedSinceHolds(999'999, true, true, live));   // If-Match decides instead
+  CHECK(UnmodifiedSinceHolds(999'999, true, true, live));    // If-Match decides instead
   CHECK(UnmodifiedSinceHolds(999'999, false, false, live));  // no live value
   CHECK(UnmodifiedSinceHolds(std::nullopt, false, true, live));
   Fixture f;

@@ -56,14 +56,15 @@ TEST_CASE("a plain request parses, with its body and fields") {
 TEST_CASE("the header limit counts the request line, and a field has a hard ceiling") {
   RequestLimits small;
   small.max_header_bytes = 1024;
-  CHECK(RefusedWith("GET /" + std::string(600, 'a') + " HTTP/1.1\r\nHost: x\r\nX: " +
-                        std::string(500, 'b') + "\r\n\r\n",
+  CHECK(RefusedWith("GET /" + std::string(600, 'a') +
+                        " HTTP/1.1\r\nHost: x\r\nX: " + std::string(500, 'b') + "\r\n\r\n",
                     small) == http::status::request_header_fields_too_large);
   RequestLimits big;
   big.max_header_bytes = 1u << 20;
   CHECK(RefusedWith("GET / HTTP/1.1\r\nHost: x\r\nX: " + std::string(66'000, 'b') + "\r\n\r\n",
                     big) == http::status::request_header_fields_too_large);
-  CHECK(Parse("GET / HTTP/1.1\r\nHost: x\r\nX: " + std::string(64'000, 'b') + "\r\n\r\n", big).done);
+  CHECK(
+      Parse("GET / HTTP/1.1\r\nHost: x\r\nX: " + std::string(64'000, 'b') + "\r\n\r\n", big).done);
 }
 
 TEST_CASE("framing: Transfer-Encoding must end in chunked and never meet Content-Length") {
@@ -81,8 +82,9 @@ TEST_CASE("framing: Transfer-Encoding must end in chunked and never meet Content
   CHECK(RefusedWith("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n") ==
         http::status::bad_request);
   // Beast's own checks catch Content-Length after chunked (a parse error, not a refusal).
-  Parsed p = Parse("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-                   "Content-Length: 1\r\n\r\n");
+  Parsed p = Parse(
+      "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+      "Content-Length: 1\r\n\r\n");
   CHECK(p.ec);
   CHECK_FALSE(p.done);
 }
@@ -115,11 +117,13 @@ TEST_CASE("Host: exactly one valid one in HTTP/1.1") {
   CHECK(RefusedWith("GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n") == http::status::bad_request);
   CHECK(RefusedWith("GET / HTTP/1.1\r\nHost: a b\r\n\r\n") == http::status::bad_request);
   CHECK(Parse("GET / HTTP/1.0\r\n\r\n").done);
-  for (const char* ok : {"", "a", "a:1", "[::1]", "[::1]:8080", "x.y-z_~", "%41", "1.2.3.4:65535"}) {
+  for (const char* ok :
+       {"", "a", "a:1", "[::1]", "[::1]:8080", "x.y-z_~", "%41", "1.2.3.4:65535"}) {
     INFO(ok);
     CHECK(IsValidHostValue(ok));
   }
-  for (const char* bad : {"a b", "a/b", "a:b", ":1", "[::1", "[]", "a:123456", "@a", "a%4", "[::1]x"}) {
+  for (const char* bad :
+       {"a b", "a/b", "a:b", ":1", "[::1", "[]", "a:123456", "@a", "a%4", "[::1]x"}) {
     INFO(bad);
     CHECK_FALSE(IsValidHostValue(bad));
   }

@@ -40,7 +40,7 @@ TEST_CASE("the budget refuses values beyond it, but always admits one") {
   REQUIRE(first);
   CHECK(memory.Share("b", "\"1\"", big) == nullptr);
   CHECK(memory.refused() == 1);
-  CHECK(memory.Share("a", "\"1\"", big) == first);  // sharing costs nothing
+  CHECK(memory.Share("a", "\"1\"", big) == first);           // sharing costs nothing
   CHECK(memory.Share("small", "\"1\"", "tiny") != nullptr);  // small values are not counted
   first.reset();
   ResponseMemory tiny(1);
