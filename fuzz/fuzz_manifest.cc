@@ -6,9 +6,9 @@
 #include <cstdlib>
 #include <string>
 
-#include "internal/engine/fault_env.h"
-#include "internal/engine/version_edit.h"
-#include "internal/engine/version_set.h"
+#include "internal/engine/testing/fault_env.h"
+#include "internal/engine/db/version_edit.h"
+#include "internal/engine/db/version_set.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string input(reinterpret_cast<const char*>(data), size);

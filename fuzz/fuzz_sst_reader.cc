@@ -7,10 +7,10 @@
 #include <cstdlib>
 #include <string>
 
-#include "internal/engine/block_cache.h"
-#include "internal/engine/dbformat.h"
-#include "internal/engine/fault_env.h"
-#include "internal/engine/sst_reader.h"
+#include "internal/engine/table/block_cache.h"
+#include "internal/engine/db/dbformat.h"
+#include "internal/engine/testing/fault_env.h"
+#include "internal/engine/table/sst_reader.h"
 
 namespace {
 void Check(const keyva::Status& s, const std::string& name) {

@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "internal/engine/fault_env.h"
-#include "internal/engine/wal_reader.h"
+#include "internal/engine/testing/fault_env.h"
+#include "internal/engine/wal/wal_reader.h"
 #include "internal/engine/write_batch.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

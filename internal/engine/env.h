@@ -1,7 +1,7 @@
 // Env: the one seam through which the engine touches the file system and the clock.
 //
 // Every file operation of the engine goes through an Env, so tests can swap the real POSIX one for
-// FaultEnv (fault_env.h), an in-memory file system that can drop unsynced data (simulated power
+// FaultEnv (testing/fault_env.h), an in-memory file system that can drop unsynced data (simulated power
 // loss) and fail chosen operations. Paths are plain strings ("dir/000012.sst").
 //
 // Thread safety: an Env and its RandomAccessFiles may be used from several threads at once. A

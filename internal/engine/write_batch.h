@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "internal/engine/dbformat.h"
+#include "internal/engine/db/dbformat.h"
 #include "internal/engine/status.h"
 #include "internal/engine/value_format.h"
 

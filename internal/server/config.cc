@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "internal/engine/dbformat.h"
+#include "internal/engine/db/dbformat.h"
 
 namespace keyva::server {
 namespace {

@@ -3,8 +3,8 @@
 
 #include <cstdio>
 
-#include "internal/engine/coding.h"
-#include "internal/engine/hash.h"
+#include "internal/engine/util/coding.h"
+#include "internal/engine/util/hash.h"
 
 namespace keyva::server {
 namespace {

@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 #include <future>
 
-#include "internal/engine/fault_env.h"
+#include "internal/engine/testing/fault_env.h"
 
 namespace keyva::server {
 namespace {
