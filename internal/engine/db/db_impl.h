@@ -1,13 +1,25 @@
 // DBImpl: the engine behind the DB interface (db.h).
 //
+// One class, implemented across files by operation (each file's header comment is its manual):
+//   open.cc          DB::Open, recovery (CURRENT -> MANIFEST -> live files -> WAL replay), Close
+//   write.cc         Write and SyncWal: the WAL append, memtable insert, making room (rewrite,
+//                    freeze, stalls), WAL rolls after a failed write
+//   background.cc    scheduling flushes and compactions, installing their results, retries after
+//                    failures, obsolete-file deletion, Flush and CompactRange
+//   table_writer.cc  executing a flush or a compaction: writing SSTs (runs on the helper thread)
+//   get.cc           Get and snapshots
+//   db_iter.cc       NewIterator: the user-facing iterator
+//   stats.cc         GetStats and VerifyIntegrity
+//   checkpoint.cc    Checkpoint
+//
 // State owned by the owner thread (every DB method runs on it):
 //   mem_      the active memtable, its WAL writer wal_, and the WAL numbers holding its entries
 //   frozen_   memtables that are full and wait to be flushed, oldest first, with their WALs
 //   versions_ the live SSTs per level and the MANIFEST
-// The helper thread (BackgroundWorker) runs one job at a time: writing an SST from a frozen
-// memtable, or merging SSTs. A job reads only immutable data (a frozen memtable, existing SSTs)
-// and writes only new files whose numbers are in pending_outputs_; the owner installs its result
-// (MANIFEST edit, WAL removal) when it notices the job finished.
+// The helper thread (HelperThread, helper_thread.h) runs one job at a time: writing an SST from a
+// frozen memtable, or merging SSTs. A job reads only immutable data (a frozen memtable, existing
+// SSTs) and writes only new files whose numbers are in pending_outputs_; the owner installs its
+// result (MANIFEST edit, WAL removal) when it notices the job finished.
 //
 // Write path: batch -> WAL record (fsync if sync=always) -> memtable. When the memtable reaches
 // Options::memtable_bytes it is either rewritten in memory (when at least half of it is versions
@@ -33,22 +45,19 @@
 // flushes the oldest one itself (FlushOldestInline) instead of waiting for the whole compaction.
 #pragma once
 
-#include <condition_variable>
 #include <deque>
-#include <functional>
 #include <future>
 #include <list>
 #include <memory>
-#include <mutex>
 #include <set>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
-#include "internal/engine/db/compaction.h"
 #include "internal/engine/db.h"
-#include "internal/engine/env.h"
+#include "internal/engine/db/compaction.h"
+#include "internal/engine/db/helper_thread.h"
 #include "internal/engine/db/version_set.h"
+#include "internal/engine/env.h"
 
 namespace keyva {
 
@@ -56,22 +65,6 @@ class BlockCache;
 class MemTable;
 class TableCache;
 class WalWriter;
-
-// Runs jobs one at a time on a helper thread, in submission order.
-class BackgroundWorker {
- public:
-  BackgroundWorker();
-  ~BackgroundWorker();
-  std::future<void> Submit(std::function<void()> job);
-
- private:
-  void Loop();
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::packaged_task<void()>> queue_;
-  bool stop_ = false;
-  std::thread thread_;
-};
 
 class DBImpl final : public DB {
  public:
@@ -139,6 +132,9 @@ class DBImpl final : public DB {
   // The compaction of the file whose seeks ran out, if it is still live; clears the request.
   std::unique_ptr<CompactionPlan> PickSeekCompaction();
   void StartCompaction(std::unique_ptr<CompactionPlan> plan);
+  // Execute a job (table_writer.cc): write the SSTs of a flush (job->mem) or of a compaction
+  // (job->plan). Run on the helper thread, or inline on the owner thread.
+  Status RunFlushJob(Job* job);
   Status RunCompactionJob(Job* job);
   // Waits for the running job (if any) and installs it.
   Status WaitForJob();
@@ -160,8 +156,12 @@ class DBImpl final : public DB {
   // the helper thread; fills job->outputs and job->bytes_written.
   Status WriteTables(Iterator* iter, Job* job, bool bottommost, bool split);
 
-  class SnapshotImpl;
-  class Iter;
+  // A snapshot handed out by GetSnapshot, with its place in snapshots_ (get.cc).
+  class SnapshotImpl final : public Snapshot {
+   public:
+    explicit SnapshotImpl(SequenceNumber seq) : Snapshot(seq) {}
+    std::list<SnapshotImpl*>::iterator pos;
+  };
 
   const Options options_;
   Env* const env_;
@@ -183,7 +183,7 @@ class DBImpl final : public DB {
 
   std::list<SnapshotImpl*> snapshots_;
   std::set<uint64_t> pending_outputs_;
-  std::unique_ptr<BackgroundWorker> worker_;
+  std::unique_ptr<HelperThread> worker_;
   std::unique_ptr<Job> job_;  // at most one at a time
   CompactionPicker picker_;
   // VersionSet::current_id() of the last Version for which the picker found nothing to do.
