@@ -39,9 +39,7 @@ constexpr int kMaxFrozenMemtables = 2;
 // Target size of each level from L1 on: L1 = kL1MaxBytes, then x kLevelSizeMultiplier.
 constexpr uint64_t kL1MaxBytes = 10ull << 20;
 constexpr int kLevelSizeMultiplier = 10;
-// Limits on keys and values the engine accepts.
-constexpr size_t kMaxKeySize = 64 * 1024;
-constexpr size_t kMaxValueSize = 1u << 30;
+// (The limits on key and value sizes are public: kMaxKeySize, kMaxValueSize in options.h.)
 }  // namespace config
 
 inline uint64_t PackSequenceAndType(SequenceNumber seq, ValueType t) {

@@ -1,6 +1,8 @@
+// The stored-value encoding and the value fingerprint; see value_format.h.
 #include "internal/engine/value_format.h"
 
 #include "internal/engine/util/coding.h"
+#include "internal/engine/util/hash.h"
 
 namespace keyva {
 
@@ -33,6 +35,17 @@ int64_t StoredValueExpiry(std::string_view stored) {
     return 0;
   }
   return static_cast<int64_t>(expires);
+}
+
+uint64_t ValueFingerprint(const ValueMeta& meta, std::string_view value) {
+  // content type, a NUL separator (content types never contain one), the bytes, the time.
+  std::string buf;
+  buf.reserve(meta.content_type.size() + 1 + value.size() + 8);
+  buf.append(meta.content_type);
+  buf.push_back('\0');
+  buf.append(value.data(), value.size());
+  PutFixed64(&buf, static_cast<uint64_t>(meta.modified_us));
+  return Hash64(buf);
 }
 
 }  // namespace keyva

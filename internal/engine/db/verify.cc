@@ -226,4 +226,11 @@ Status VerifyDataDir(Env* env, const std::string& dir_in, VerifyReport* r) {
   return Status::OK();
 }
 
+Status LockDataDirShared(Env* env, const std::string& dir, std::unique_ptr<FileLock>* lock) {
+  lock->reset();
+  Status s = env->LockFileShared(LockFileName(dir), lock);
+  if (s.IsNotFound()) return Status::OK();
+  return s;
+}
+
 }  // namespace keyva

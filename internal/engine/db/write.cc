@@ -59,8 +59,8 @@ Status DBImpl::Write(const WriteOptions& options, WriteBatch* batch) {
   if (!bg_error_.ok()) return bg_error_;
   if (batch->Empty()) return Status::OK();
   Status s = batch->Iterate([](ValueType, std::string_view key, std::string_view value) {
-    if (key.size() > config::kMaxKeySize) return Status::InvalidArgument("key is too long");
-    if (value.size() > config::kMaxValueSize) return Status::InvalidArgument("value is too large");
+    if (key.size() > kMaxKeySize) return Status::InvalidArgument("key is too long");
+    if (value.size() > kMaxValueSize) return Status::InvalidArgument("value is too large");
     return Status::OK();
   });
   if (!s.ok()) return s;

@@ -258,6 +258,21 @@ class PosixEnv final : public Env {
     return Status::OK();
   }
 
+  Status LockFileShared(const std::string& name, std::unique_ptr<FileLock>* lock) override {
+    int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return OpenError(name);
+    if (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
+      int err = errno;
+      ::close(fd);
+      if (err == EWOULDBLOCK) {
+        return Status::Busy(name + ": the data directory is in use by another process");
+      }
+      return PosixError(name, err);
+    }
+    lock->reset(new PosixFileLock(fd));
+    return Status::OK();
+  }
+
   int64_t NowMicros() override {
     return std::chrono::duration_cast<std::chrono::microseconds>(
                std::chrono::system_clock::now().time_since_epoch())
