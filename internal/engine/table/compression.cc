@@ -42,20 +42,6 @@ Status ParseLz4Header(std::string_view* input, uint32_t* raw_size) {
   return Status::OK();
 }
 
-Status Lz4Uncompress(std::string_view input, std::string* output) {
-  uint32_t raw_size;
-  Status s = ParseLz4Header(&input, &raw_size);
-  if (!s.ok()) return s;
-  output->resize(raw_size);
-  int n = LZ4_decompress_safe(input.data(), output->data(), static_cast<int>(input.size()),
-                              static_cast<int>(raw_size));
-  if (n < 0 || static_cast<uint32_t>(n) != raw_size) {
-    output->clear();
-    return Status::Corruption("lz4 block: malformed compressed data");
-  }
-  return Status::OK();
-}
-
 bool ZstdCompress(std::string_view input, std::string* output) {
   size_t bound = ZSTD_compressBound(input.size());
   if (ZSTD_isError(bound)) return false;
@@ -66,26 +52,21 @@ bool ZstdCompress(std::string_view input, std::string* output) {
   return true;
 }
 
-Status ZstdUncompress(std::string_view input, std::string* output) {
-  unsigned long long size = ZSTD_getFrameContentSize(input.data(), input.size());
-  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN) {
+// Reads the uncompressed size a zstd frame header records and checks it against the limit.
+Status ParseZstdHeader(std::string_view input, size_t* raw_size) {
+  unsigned long long content = ZSTD_getFrameContentSize(input.data(), input.size());
+  if (content == ZSTD_CONTENTSIZE_ERROR || content == ZSTD_CONTENTSIZE_UNKNOWN) {
     return Status::Corruption("zstd block: bad frame header");
   }
-  if (size > kMaxUncompressedBlockSize) {
-    return Status::Corruption("zstd block: uncompressed size " + std::to_string(size) +
+  if (content > kMaxUncompressedBlockSize) {
+    return Status::Corruption("zstd block: uncompressed size " + std::to_string(content) +
                               " exceeds the limit");
   }
-  output->resize(static_cast<size_t>(size));
-  size_t n = ZSTD_decompress(output->data(), output->size(), input.data(), input.size());
-  if (ZSTD_isError(n) || n != size) {
-    output->clear();
-    return Status::Corruption("zstd block: malformed compressed data");
-  }
+  *raw_size = static_cast<size_t>(content);
   return Status::OK();
 }
 
-Status Lz4UncompressToBuffer(std::string_view input, std::unique_ptr<char[]>* output,
-                             size_t* size) {
+Status Lz4Uncompress(std::string_view input, std::unique_ptr<char[]>* output, size_t* size) {
   uint32_t raw_size;
   Status s = ParseLz4Header(&input, &raw_size);
   if (!s.ok()) return s;
@@ -100,17 +81,10 @@ Status Lz4UncompressToBuffer(std::string_view input, std::unique_ptr<char[]>* ou
   return Status::OK();
 }
 
-Status ZstdUncompressToBuffer(std::string_view input, std::unique_ptr<char[]>* output,
-                              size_t* size) {
-  unsigned long long content = ZSTD_getFrameContentSize(input.data(), input.size());
-  if (content == ZSTD_CONTENTSIZE_ERROR || content == ZSTD_CONTENTSIZE_UNKNOWN) {
-    return Status::Corruption("zstd block: bad frame header");
-  }
-  if (content > kMaxUncompressedBlockSize) {
-    return Status::Corruption("zstd block: uncompressed size " + std::to_string(content) +
-                              " exceeds the limit");
-  }
-  const auto raw_size = static_cast<size_t>(content);
+Status ZstdUncompress(std::string_view input, std::unique_ptr<char[]>* output, size_t* size) {
+  size_t raw_size;
+  Status s = ParseZstdHeader(input, &raw_size);
+  if (!s.ok()) return s;
   std::unique_ptr<char[]> buf(new char[raw_size == 0 ? 1 : raw_size]);
   size_t n = ZSTD_decompress(buf.get(), raw_size, input.data(), input.size());
   if (ZSTD_isError(n) || n != raw_size) {
@@ -142,12 +116,13 @@ bool CompressBlock(CompressionType type, std::string_view input, std::string* ou
   return false;
 }
 
-Status UncompressBlock(CompressionType type, std::string_view input, std::string* output) {
+Status UncompressBlock(CompressionType type, std::string_view input,
+                       std::unique_ptr<char[]>* output, size_t* size) {
   switch (type) {
     case CompressionType::kLz4:
-      return Lz4Uncompress(input, output);
+      return Lz4Uncompress(input, output, size);
     case CompressionType::kZstd:
-      return ZstdUncompress(input, output);
+      return ZstdUncompress(input, output, size);
     case CompressionType::kNone:
       break;
   }
@@ -155,22 +130,12 @@ Status UncompressBlock(CompressionType type, std::string_view input, std::string
                             std::to_string(static_cast<unsigned>(type)));
 }
 
-}  // namespace keyva
-
-namespace keyva {
-
-Status UncompressBlock(CompressionType type, std::string_view input,
-                       std::unique_ptr<char[]>* output, size_t* size) {
-  switch (type) {
-    case CompressionType::kLz4:
-      return Lz4UncompressToBuffer(input, output, size);
-    case CompressionType::kZstd:
-      return ZstdUncompressToBuffer(input, output, size);
-    case CompressionType::kNone:
-      break;
-  }
-  return Status::Corruption("unknown compression type " +
-                            std::to_string(static_cast<unsigned>(type)));
+Status UncompressBlock(CompressionType type, std::string_view input, std::string* output) {
+  std::unique_ptr<char[]> buf;
+  size_t size = 0;
+  Status s = UncompressBlock(type, input, &buf, &size);
+  if (s.ok()) output->assign(buf.get(), size);
+  return s;
 }
 
 }  // namespace keyva

@@ -39,12 +39,12 @@ inline bool ShouldStoreCompressed(size_t raw_size, size_t compressed_size) {
   return compressed_size <= raw_size - raw_size / 8;
 }
 
-// Decompresses input, compressed with type (kLz4 or kZstd), into *output. Corruption when the
-// input is malformed, claims more than kMaxUncompressedBlockSize bytes, or type is unknown or
-// kNone.
-Status UncompressBlock(CompressionType type, std::string_view input, std::string* output);
-// The same into a new heap buffer of exactly *size bytes (no zero-fill; the read path).
+// Decompresses input, compressed with type (kLz4 or kZstd), into a new heap buffer of exactly
+// *size bytes (no zero-fill; the read path, ReadBlock). Corruption when the input is malformed,
+// claims more than kMaxUncompressedBlockSize bytes, or type is unknown or kNone.
 Status UncompressBlock(CompressionType type, std::string_view input,
                        std::unique_ptr<char[]>* output, size_t* size);
+// The same into *output (a copy of the buffer; for tools and tests).
+Status UncompressBlock(CompressionType type, std::string_view input, std::string* output);
 
 }  // namespace keyva

@@ -3,8 +3,8 @@
 
 #include <cstring>
 
-#include "internal/engine/util/coding.h"
 #include "internal/engine/table/compression.h"
+#include "internal/engine/util/coding.h"
 #include "internal/engine/util/hash.h"
 
 namespace keyva {
@@ -53,63 +53,14 @@ void EncodeBlockTrailer(std::string_view contents, CompressionType type, char* t
 }
 
 Status ReadBlock(const RandomAccessFile& file, uint64_t data_end, const BlockHandle& handle,
-                 std::string* contents) {
-  const std::string where = " (block at offset " + std::to_string(handle.offset) + ", size " +
-                            std::to_string(handle.size) + ")";
+                 BlockContents* contents) {
+  auto where = [&] {
+    return " (block at offset " + std::to_string(handle.offset) + ", size " +
+           std::to_string(handle.size) + ")";
+  };
   if (handle.size > data_end || handle.offset > data_end - handle.size ||
       data_end - handle.size - handle.offset < kBlockTrailerSize) {
-    return Status::Corruption("block handle out of range" + where);
-  }
-  const size_t n = static_cast<size_t>(handle.size);
-  std::string buf;
-  buf.resize(n + kBlockTrailerSize);
-  std::string_view result;
-  Status s = file.Read(handle.offset, n + kBlockTrailerSize, &result, buf.data());
-  if (!s.ok()) return s;
-  if (result.size() != n + kBlockTrailerSize) return Status::Corruption("truncated block" + where);
-
-  std::string_view stored = result.substr(0, n);
-  const char* trailer = result.data() + n;
-  const uint32_t expected = DecodeFixed32(trailer + 1);
-#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-  constexpr bool kCompareChecksums = false;  // fuzz builds: mutated blocks reach the parsers
-#else
-  constexpr bool kCompareChecksums = true;
-#endif
-  if (kCompareChecksums && Checksum32(stored, std::string_view(trailer, 1)) != expected) {
-    return Status::Corruption("block checksum mismatch" + where);
-  }
-  const auto type_byte = static_cast<uint8_t>(trailer[0]);
-  if (!IsKnownCompressionType(type_byte)) {
-    return Status::Corruption("unknown block compression type " + std::to_string(type_byte) +
-                              where);
-  }
-  const auto type = static_cast<CompressionType>(type_byte);
-  if (type == CompressionType::kNone) {
-    if (result.data() == buf.data()) {
-      buf.resize(n);
-      *contents = std::move(buf);
-    } else {
-      contents->assign(stored.data(), stored.size());
-    }
-    return Status::OK();
-  }
-  s = UncompressBlock(type, stored, contents);
-  if (!s.ok()) return Status::Corruption(s.message() + where);
-  return Status::OK();
-}
-
-}  // namespace keyva
-
-namespace keyva {
-
-Status ReadBlock(const RandomAccessFile& file, uint64_t data_end, const BlockHandle& handle,
-                 std::unique_ptr<char[]>* contents, size_t* size) {
-  if (handle.size > data_end || handle.offset > data_end - handle.size ||
-      data_end - handle.size - handle.offset < kBlockTrailerSize) {
-    return Status::Corruption("block handle out of range (block at offset " +
-                              std::to_string(handle.offset) + ", size " +
-                              std::to_string(handle.size) + ")");
+    return Status::Corruption("block handle out of range" + where());
   }
   const size_t n = static_cast<size_t>(handle.size);
   const size_t total = n + kBlockTrailerSize;
@@ -125,14 +76,16 @@ Status ReadBlock(const RandomAccessFile& file, uint64_t data_end, const BlockHan
   std::string_view result;
   Status s = file.Read(handle.offset, total, &result, scratch);
   if (!s.ok()) return s;
-  auto where = [&] {
-    return " (block at offset " + std::to_string(handle.offset) + ", size " +
-           std::to_string(handle.size) + ")";
-  };
   if (result.size() != total) return Status::Corruption("truncated block" + where());
   std::string_view stored = result.substr(0, n);
   const char* trailer = result.data() + n;
-  if (Checksum32(stored, std::string_view(trailer, 1)) != DecodeFixed32(trailer + 1)) {
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+  constexpr bool kCompareChecksums = false;  // fuzz builds: mutated blocks reach the parsers
+#else
+  constexpr bool kCompareChecksums = true;
+#endif
+  if (kCompareChecksums &&
+      Checksum32(stored, std::string_view(trailer, 1)) != DecodeFixed32(trailer + 1)) {
     return Status::Corruption("block checksum mismatch" + where());
   }
   const auto type_byte = static_cast<uint8_t>(trailer[0]);
@@ -143,15 +96,15 @@ Status ReadBlock(const RandomAccessFile& file, uint64_t data_end, const BlockHan
   const auto type = static_cast<CompressionType>(type_byte);
   if (type == CompressionType::kNone) {
     if (heap && result.data() == heap.get()) {
-      *contents = std::move(heap);
+      contents->data = std::move(heap);  // (the trailer stays behind the end, unused)
     } else {
-      contents->reset(new char[n == 0 ? 1 : n]);
-      if (n > 0) std::memcpy(contents->get(), stored.data(), n);
+      contents->data.reset(new char[n == 0 ? 1 : n]);
+      if (n > 0) std::memcpy(contents->data.get(), stored.data(), n);
     }
-    *size = n;
+    contents->size = n;
     return Status::OK();
   }
-  s = UncompressBlock(type, stored, contents, size);
+  s = UncompressBlock(type, stored, &contents->data, &contents->size);
   if (!s.ok()) return Status::Corruption(s.message() + where());
   return Status::OK();
 }

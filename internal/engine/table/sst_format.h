@@ -66,16 +66,24 @@ constexpr size_t kFooterLength = Footer::kEncodedLength;
 // trailer[0..kBlockTrailerSize).
 void EncodeBlockTrailer(std::string_view contents, CompressionType type, char* trailer);
 
+// The uncompressed contents of a block read from a file, in a heap buffer of exactly size bytes.
+struct BlockContents {
+  std::unique_ptr<char[]> data;
+  size_t size = 0;
+
+  std::string_view view() const { return std::string_view(data.get(), size); }
+};
+
 // Reads the block named by handle, which together with its trailer must end at or before
 // data_end (the start of the footer, or of a block it must precede). Verifies the checksum,
-// decompresses, and stores the uncompressed block in *contents. Corruption on an out-of-range
-// handle, a short read, a checksum mismatch, an unknown compression type or bad compressed data;
-// the file's own errors (IOError) are passed on.
+// decompresses, and stores the uncompressed block in *contents (no zero-fill: one copy, or one
+// decompression, straight from what the file returned). Corruption on an out-of-range handle, a
+// short read, a checksum mismatch, an unknown compression type or bad compressed data; the file's
+// own errors (IOError) are passed on. The one reader of every block: data, index and filter.
+//
+// Fuzz builds (FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION) skip the checksum comparison, so mutated
+// blocks reach the block, index and filter parsers.
 Status ReadBlock(const RandomAccessFile& file, uint64_t data_end, const BlockHandle& handle,
-                 std::string* contents);
-// The same, into a new heap buffer of *size bytes (the data-block read path: no zero-fill, one
-// copy or decompression straight from what the file returned).
-Status ReadBlock(const RandomAccessFile& file, uint64_t data_end, const BlockHandle& handle,
-                 std::unique_ptr<char[]>* contents, size_t* size);
+                 BlockContents* contents);
 
 }  // namespace keyva

@@ -3,8 +3,8 @@
 
 #include <cassert>
 
-#include "internal/engine/table/bloom.h"
 #include "internal/engine/db/dbformat.h"
+#include "internal/engine/table/bloom.h"
 #include "internal/engine/util/hash.h"
 
 namespace keyva {
@@ -137,9 +137,9 @@ Status SstReader::Open(std::unique_ptr<RandomAccessFile> file, uint64_t file_siz
   if (!EndsAt(footer.index_handle, footer_start)) {
     return r->Annotate(Status::Corruption("index block does not end at the footer"));
   }
-  std::string contents;
+  BlockContents contents;
   s = ReadBlock(*r->file_, footer_start, footer.index_handle, &contents);
-  if (s.ok()) s = Block::Create(std::move(contents), &r->index_block_);
+  if (s.ok()) s = Block::Create(std::move(contents.data), contents.size, &r->index_block_);
   if (!s.ok() && !s.IsCorruption()) return s;  // an I/O error stays one (it may be transient)
   if (!s.ok()) return r->Annotate(Status::Corruption("index block: " + s.message()));
   r->data_end_ = footer.index_handle.offset;
@@ -149,7 +149,7 @@ Status SstReader::Open(std::unique_ptr<RandomAccessFile> file, uint64_t file_siz
       return r->Annotate(Status::Corruption("filter block does not end at the index block"));
     }
     s = ReadBlock(*r->file_, footer.index_handle.offset, footer.filter_handle, &r->filter_);
-    if (s.ok()) s = ValidateBloomFilter(r->filter_);
+    if (s.ok()) s = ValidateBloomFilter(r->filter_.view());
     if (!s.ok() && !s.IsCorruption()) return s;
     if (!s.ok()) return r->Annotate(Status::Corruption("filter block: " + s.message()));
     r->has_filter_ = true;
@@ -180,10 +180,9 @@ Status SstReader::ReadDataBlock(const BlockHandle& handle, bool fill_cache,
     *block = cache_->Lookup(file_number_, handle.offset);
     if (*block != nullptr) return Status::OK();
   }
-  std::unique_ptr<char[]> contents;
-  size_t size = 0;
-  Status s = ReadBlock(*file_, data_end_, handle, &contents, &size);
-  if (s.ok()) s = Block::Create(std::move(contents), size, block);
+  BlockContents contents;
+  Status s = ReadBlock(*file_, data_end_, handle, &contents);
+  if (s.ok()) s = Block::Create(std::move(contents.data), contents.size, block);
   if (!s.ok()) return Annotate(s);
   if (cache_ != nullptr && fill_cache) {
     cache_->Insert(file_number_, handle.offset, *block, (*block)->ApproximateMemoryUsage());
@@ -192,11 +191,11 @@ Status SstReader::ReadDataBlock(const BlockHandle& handle, bool fill_cache,
 }
 
 bool SstReader::KeyMayMatch(std::string_view user_key) const {
-  return !has_filter_ || BloomFilterMayMatch(filter_, user_key);
+  return !has_filter_ || BloomFilterMayMatch(filter_.view(), user_key);
 }
 
 bool SstReader::KeyHashMayMatch(uint64_t user_key_hash) const {
-  return !has_filter_ || BloomFilterMayMatchHash(filter_, user_key_hash);
+  return !has_filter_ || BloomFilterMayMatchHash(filter_.view(), user_key_hash);
 }
 
 Status SstReader::Get(std::string_view lookup_key, bool fill_cache, bool* found,
@@ -236,14 +235,14 @@ Status SstReader::GetWithHash(std::string_view lookup_key, uint64_t user_key_has
 }
 
 Status SstReader::VerifyChecksums() const {
-  std::string contents;
+  BlockContents contents;
   Status s = ReadBlock(*file_, file_size_ - kFooterLength, index_handle_, &contents);
-  if (s.ok() && contents != index_block_->contents()) {
+  if (s.ok() && contents.view() != index_block_->contents()) {
     s = Status::Corruption("index block changed on disk since the file was opened");
   }
   if (s.ok() && has_filter_) {
     s = ReadBlock(*file_, index_handle_.offset, filter_handle_, &contents);
-    if (s.ok() && contents != filter_) {
+    if (s.ok() && contents.view() != filter_.view()) {
       s = Status::Corruption("filter block changed on disk since the file was opened");
     }
   }
@@ -257,7 +256,7 @@ Status SstReader::VerifyChecksums() const {
     if (!s.ok()) return s;
     std::shared_ptr<const Block> block;
     s = ReadBlock(*file_, data_end_, handle, &contents);
-    if (s.ok()) s = Block::Create(std::move(contents), &block);
+    if (s.ok()) s = Block::Create(std::move(contents.data), contents.size, &block);
     if (!s.ok()) return Annotate(s);
     std::unique_ptr<Iterator> iter = NewBlockIterator(std::move(block));
     for (iter->SeekToFirst(); iter->Valid(); iter->Next()) {
@@ -277,7 +276,7 @@ Status SstReader::VerifyChecksums() const {
 }
 
 size_t SstReader::IndexAndFilterBytes() const {
-  return index_block_->ApproximateMemoryUsage() + filter_.capacity();
+  return index_block_->ApproximateMemoryUsage() + filter_.size;
 }
 
 }  // namespace keyva

@@ -24,12 +24,12 @@
 #include <string>
 #include <string_view>
 
-#include "internal/engine/table/block.h"
-#include "internal/engine/table/block_cache.h"
 #include "internal/engine/env.h"
 #include "internal/engine/iterator.h"
-#include "internal/engine/table/sst_format.h"
 #include "internal/engine/status.h"
+#include "internal/engine/table/block.h"
+#include "internal/engine/table/block_cache.h"
+#include "internal/engine/table/sst_format.h"
 
 namespace keyva {
 
@@ -109,7 +109,7 @@ class SstReader : public std::enable_shared_from_this<SstReader> {
   uint64_t data_end_ = 0;  // data blocks (with trailers) end at or before this offset
   std::shared_ptr<const Block> index_block_;
   bool has_filter_ = false;
-  std::string filter_;
+  BlockContents filter_;
   size_t pinned_ = 0;  // bytes pinned in cache_
 };
 
