@@ -8,11 +8,13 @@
 //      per level, the log number, the last sequence, the registered WALs;
 //   3. every SST the MANIFEST names must exist with its recorded size, and every registered WAL
 //      at or above the log number must exist; a missing or resized file is Corruption naming it
-//      (plus a note when the MANIFEST itself ended in a torn record);
+//      (plus a note when the MANIFEST itself ended in a torn record); live_files.h holds these
+//      checks, which keyva verify (verify.cc) makes too;
 //   4. every WAL numbered >= the log number is replayed, oldest first, into a fresh memtable
-//      (ReplayWal). A batch whose sequence is not above the largest replayed so far is skipped
-//      (a memtable rewrite copies entries into a newer WAL). A torn tail (an interrupted append)
-//      is truncated; a damaged record before the tail fails Open with Corruption;
+//      (DBImpl::ReplayWal over live_files.h's ReadWalBatches loop, which verify runs too). A batch
+//      whose sequence is not above the largest replayed so far is skipped (a memtable rewrite
+//      copies entries into a newer WAL). A torn tail (an interrupted append) is truncated; a
+//      damaged record before the tail fails Open with Corruption;
 //   5. a new WAL is created, the replayed memtable (if any) is frozen, a fresh MANIFEST is
 //      written, obsolete files are deleted, and the frozen memtable is flushed to L0 like any
 //      full one (background.cc).
@@ -26,10 +28,10 @@
 
 #include "internal/engine/db/db_impl.h"
 #include "internal/engine/db/filename.h"
+#include "internal/engine/db/live_files.h"
 #include "internal/engine/db/memtable.h"
 #include "internal/engine/db/table_cache.h"
 #include "internal/engine/table/block_cache.h"
-#include "internal/engine/wal/wal_reader.h"
 #include "internal/engine/wal/wal_writer.h"
 
 namespace keyva {
@@ -108,18 +110,11 @@ Status DBImpl::OpenImpl() {
   auto version = versions_->current();
   for (const auto& files : version->files) {
     for (const auto& f : files) {
+      bool exists;
       uint64_t size;
-      std::string name = SstFileName(dir_, f->number);
-      s = env_->GetFileSize(name, &size);
-      if (s.IsNotFound()) {
-        return Status::Corruption(name + ": named by the MANIFEST but missing" + torn);
-      }
+      s = CheckLiveSst(env_, SstFileName(dir_, f->number), f->file_size, &exists, &size);
+      if (s.IsCorruption()) return Status::Corruption(s.message() + torn);
       if (!s.ok()) return s;
-      if (size != f->file_size) {
-        return Status::Corruption(name + ": size " + std::to_string(size) +
-                                  " but the MANIFEST says " + std::to_string(f->file_size) +
-                                  (size < f->file_size ? " (truncated)" : " (grown)") + torn);
-      }
     }
   }
 
@@ -127,9 +122,7 @@ Status DBImpl::OpenImpl() {
   // means acknowledged writes are gone (or that the MANIFEST lost an edit).
   for (uint64_t w : versions_->live_wals()) {
     std::string name = WalFileName(dir_, w);
-    if (!env_->FileExists(name)) {
-      return Status::Corruption(name + ": named by the MANIFEST but missing" + torn);
-    }
+    if (!env_->FileExists(name)) return Status::Corruption(NamedButMissing(name).message() + torn);
   }
 
   std::vector<std::string> children;
@@ -183,28 +176,27 @@ Status DBImpl::ReplayWal(uint64_t number, SequenceNumber* max_sequence) {
   std::unique_ptr<SequentialFile> file;
   Status s = env_->NewSequentialFile(name, &file);
   if (!s.ok()) return s;
-  WalReader reader(std::move(file), name);
-  std::string record;
-  WriteBatch batch;
-  uint64_t applied = 0;
-  while (reader.ReadRecord(&record)) {
-    s = batch.SetContents(record);
-    if (!s.ok()) return Status::Corruption(name + ": " + s.message());
-    SequenceNumber seq = batch.Sequence();
-    if (seq <= *max_sequence) continue;  // already replayed from an older WAL
-    s = batch.Iterate([&](ValueType type, std::string_view key, std::string_view value) {
-      mem_->Add(seq++, type, key, value);
-      return Status::OK();
-    });
-    if (!s.ok()) return Status::Corruption(name + ": " + s.message());
-    *max_sequence = seq - 1;
-    applied++;
-  }
-  if (!reader.status().ok()) return reader.status();
-  if (reader.torn_tail()) {
-    Log(name + ": torn tail after byte " + std::to_string(reader.valid_bytes()) +
+  WalReplay replay;
+  s = ReadWalBatches(
+      std::move(file), name,
+      [&](const WriteBatch& batch) {
+        SequenceNumber seq = batch.Sequence();
+        if (seq <= *max_sequence) return Status::OK();  // replayed from an older WAL
+        Status is =
+            batch.Iterate([&](ValueType type, std::string_view key, std::string_view value) {
+              mem_->Add(seq++, type, key, value);
+              return Status::OK();
+            });
+        if (is.ok()) *max_sequence = seq - 1;
+        return is;
+      },
+      &replay);
+  if (replay.bad_batch) return Status::Corruption(name + ": " + s.message());
+  if (!s.ok()) return s;
+  if (replay.torn_tail) {
+    Log(name + ": torn tail after byte " + std::to_string(replay.valid_bytes) +
         " (an interrupted write); truncating it");
-    s = env_->TruncateFile(name, reader.valid_bytes());
+    s = env_->TruncateFile(name, replay.valid_bytes);
     if (!s.ok()) return s;
   }
   return Status::OK();

@@ -6,8 +6,9 @@
 #include <set>
 
 #include "internal/engine/db/filename.h"
-#include "internal/engine/table/sst_reader.h"
+#include "internal/engine/db/live_files.h"
 #include "internal/engine/db/version_set.h"
+#include "internal/engine/table/sst_reader.h"
 #include "internal/engine/wal/wal_reader.h"
 #include "internal/engine/write_batch.h"
 
@@ -35,22 +36,15 @@ std::string Bytes(uint64_t n) {
 void CheckSst(Env* env, const std::string& dir, uint64_t number, uint64_t expected_size,
               VerifyReport* r) {
   std::string name = SstFileName(dir, number);
-  uint64_t size = 0;
-  Status s = env->GetFileSize(name, &size);
-  if (s.IsNotFound()) {
-    r->problems.push_back(name + ": named by the MANIFEST but missing");
-    return;
+  bool exists;
+  uint64_t size;
+  Status s = CheckLiveSst(env, name, expected_size, &exists, &size);
+  if (exists) {
+    r->sst_files++;
+    r->sst_bytes += size;
   }
   if (!s.ok()) {
-    r->problems.push_back(s.ToString());
-    return;
-  }
-  r->sst_files++;
-  r->sst_bytes += size;
-  if (expected_size != 0 && size != expected_size) {
-    r->problems.push_back(name + ": size " + std::to_string(size) + " but the MANIFEST says " +
-                          std::to_string(expected_size) +
-                          (size < expected_size ? " (truncated)" : " (grown)"));
+    r->problems.push_back(s.IsCorruption() ? s.message() : s.ToString());
     return;
   }
   std::unique_ptr<RandomAccessFile> file;
@@ -61,7 +55,7 @@ void CheckSst(Env* env, const std::string& dir, uint64_t number, uint64_t expect
   if (!s.ok()) r->problems.push_back(s.ToString());
 }
 
-// Reads every record of a WAL; each must decode as a write batch.
+// Reads every record of a WAL; each must decode as a write batch (as recovery would).
 void CheckWal(Env* env, const std::string& dir, uint64_t number, VerifyReport* r) {
   std::string name = WalFileName(dir, number);
   std::unique_ptr<SequentialFile> file;
@@ -74,32 +68,31 @@ void CheckWal(Env* env, const std::string& dir, uint64_t number, VerifyReport* r
   env->GetFileSize(name, &size);
   r->wal_files++;
   r->wal_bytes += size;
-  WalReader reader(std::move(file), name);
-  std::string record;
-  WriteBatch batch;
-  uint64_t records = 0;
-  while (reader.ReadRecord(&record)) {
-    s = batch.SetContents(record);
-    if (s.ok()) {
-      s = batch.Iterate([](ValueType, std::string_view, std::string_view) { return Status::OK(); });
-    }
-    if (!s.ok()) {
-      r->problems.push_back(name + ": record " + std::to_string(records) + " at or before offset " +
-                            std::to_string(reader.valid_bytes()) + " is not a write batch (" +
-                            s.message() + ")");
-      return;
-    }
-    records++;
-    if (batch.Count() > 0) {
-      r->last_sequence = std::max<uint64_t>(r->last_sequence, batch.Sequence() + batch.Count() - 1);
-    }
+  WalReplay replay;
+  s = ReadWalBatches(
+      std::move(file), name,
+      [r](const WriteBatch& batch) {
+        Status is = batch.Iterate(
+            [](ValueType, std::string_view, std::string_view) { return Status::OK(); });
+        if (is.ok() && batch.Count() > 0) {
+          r->last_sequence =
+              std::max<uint64_t>(r->last_sequence, batch.Sequence() + batch.Count() - 1);
+        }
+        return is;
+      },
+      &replay);
+  if (replay.bad_batch) {
+    r->problems.push_back(name + ": record " + std::to_string(replay.records) +
+                          " at or before offset " + std::to_string(replay.valid_bytes) +
+                          " is not a write batch (" + s.message() + ")");
+    return;
   }
-  r->wal_records += records;
-  if (!reader.status().ok()) {
-    r->problems.push_back(reader.status().ToString() + " (" + std::to_string(records) +
+  r->wal_records += replay.records;
+  if (!s.ok()) {
+    r->problems.push_back(s.ToString() + " (" + std::to_string(replay.records) +
                           " intact records before it)");
-  } else if (reader.torn_tail()) {
-    r->warnings.push_back(name + ": torn tail after byte " + std::to_string(reader.valid_bytes()) +
+  } else if (replay.torn_tail) {
+    r->warnings.push_back(name + ": torn tail after byte " + std::to_string(replay.valid_bytes) +
                           " of " + std::to_string(size) +
                           " (an interrupted append; the next open truncates it)");
   }
@@ -207,8 +200,7 @@ Status VerifyDataDir(Env* env, const std::string& dir_in, VerifyReport* r) {
       }
     }
     for (uint64_t w : versions.live_wals()) {
-      if (!wals.count(w))
-        r->problems.push_back(WalFileName(dir, w) + ": named by the MANIFEST but missing");
+      if (!wals.count(w)) r->problems.push_back(NamedButMissing(WalFileName(dir, w)).message());
     }
     for (uint64_t w : wals) {
       if (w >= versions.log_number()) CheckWal(env, dir, w, r);
