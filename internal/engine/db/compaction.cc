@@ -58,14 +58,6 @@ uint64_t LevelTarget(const Version& v, int level) {
   return std::max<uint64_t>(target, config::kL1MaxBytes);
 }
 
-double CompactionPicker::MaxScore(const Version& v) {
-  double best = static_cast<double>(v.NumFiles(0)) / config::kL0CompactionTrigger;
-  for (int level = 1; level < config::kNumLevels - 1; level++) {
-    best = std::max(best, static_cast<double>(v.LevelBytes(level)) / LevelTarget(v, level));
-  }
-  return best;
-}
-
 std::unique_ptr<CompactionPlan> CompactionPicker::Expand(
     const Version& v, int level, std::vector<std::shared_ptr<const FileMeta>> inputs) {
   auto plan = std::make_unique<CompactionPlan>();

@@ -59,8 +59,6 @@ class CompactionPicker {
   // that reads keep going past (seek compaction).
   std::unique_ptr<CompactionPlan> PickFile(const Version& v, int level,
                                            std::shared_ptr<const FileMeta> f);
-  // The largest score (>= 1 means a compaction is due).
-  static double MaxScore(const Version& v);
 
  private:
   std::unique_ptr<CompactionPlan> Expand(const Version& v, int level,

@@ -1,7 +1,7 @@
 #include "internal/engine/db/table_cache.h"
 
-#include "internal/engine/table/block_cache.h"
 #include "internal/engine/db/filename.h"
+#include "internal/engine/table/block_cache.h"
 #include "internal/engine/table/sst_reader.h"
 
 namespace keyva {
@@ -60,11 +60,6 @@ void TableCache::Evict(uint64_t number) {
     }
   }
   if (block_cache_) block_cache_->EraseFile(number);
-}
-
-size_t TableCache::OpenFiles() const {
-  std::lock_guard<std::mutex> l(mu_);
-  return map_.size();
 }
 
 }  // namespace keyva

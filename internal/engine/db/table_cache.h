@@ -11,8 +11,8 @@
 #include <string>
 #include <unordered_map>
 
-#include "internal/engine/env.h"
 #include "internal/engine/db/version_edit.h"
+#include "internal/engine/env.h"
 
 namespace keyva {
 
@@ -27,7 +27,6 @@ class TableCache {
   Status Get(const FileMeta& f, std::shared_ptr<SstReader>* reader);
   // Forgets file number (and its cached blocks), e.g. when the file is deleted.
   void Evict(uint64_t number);
-  size_t OpenFiles() const;
 
  private:
   struct Entry {
@@ -39,7 +38,7 @@ class TableCache {
   std::string dir_;
   size_t capacity_;
   BlockCache* block_cache_;
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::unordered_map<uint64_t, Entry> map_;
   std::list<uint64_t> lru_;  // front = most recently used
 };

@@ -27,11 +27,7 @@
 namespace keyva {
 
 Status DBImpl::WriteTables(Iterator* iter, Job* job, bool bottommost, bool split) {
-  SstOptions sst_options;
-  sst_options.block_size = options_.block_size;
-  sst_options.restart_interval = options_.block_restart_interval;
-  sst_options.bloom_bits_per_key = options_.bloom_bits_per_key;
-  sst_options.compression = options_.compression;
+  const SstOptions sst_options = SstOptions::FromOptions(options_);
   RetentionFilter filter(job->snapshots, bottommost, job->now_us);
 
   size_t next_number = 0;

@@ -293,16 +293,6 @@ void FaultEnv::SimulatePowerLoss() {
   }
 }
 
-uint64_t FaultEnv::TotalFileBytes() const {
-  std::lock_guard<std::mutex> l(mu_);
-  uint64_t total = 0;
-  for (const auto& [name, node] : live_) {
-    std::lock_guard<std::mutex> nl(node->mu);
-    total += node->data.size();
-  }
-  return total;
-}
-
 Status FaultEnv::ReadRaw(const std::string& name, std::string* data) {
   std::lock_guard<std::mutex> l(mu_);
   auto it = live_.find(name);

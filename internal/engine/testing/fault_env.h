@@ -60,8 +60,6 @@ class FaultEnv final : public Env {
   // Clock control: when set, NowMicros returns this value instead of the real clock.
   void SetNowMicros(int64_t now);
 
-  // Bytes stored across every named file (for footprint checks).
-  uint64_t TotalFileBytes() const;
   // Raw access for corruption tests: the whole contents of a named file.
   Status ReadRaw(const std::string& name, std::string* data);
   Status WriteRaw(const std::string& name, const std::string& data);  // replaces, durable

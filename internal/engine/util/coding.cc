@@ -72,20 +72,6 @@ const char* GetVarint32Ptr(const char* p, const char* limit, uint32_t* v) {
   return q;
 }
 
-bool GetFixed32(std::string_view* in, uint32_t* v) {
-  if (in->size() < 4) return false;
-  *v = DecodeFixed32(in->data());
-  in->remove_prefix(4);
-  return true;
-}
-
-bool GetFixed64(std::string_view* in, uint64_t* v) {
-  if (in->size() < 8) return false;
-  *v = DecodeFixed64(in->data());
-  in->remove_prefix(8);
-  return true;
-}
-
 bool GetVarint32(std::string_view* in, uint32_t* v) {
   const char* end = in->data() + in->size();
   const char* q = GetVarint32Ptr(in->data(), end, v);

@@ -35,8 +35,6 @@ void PutLengthPrefixed(std::string* dst, std::string_view value);
 char* EncodeVarint64(char* dst, uint64_t v);
 int VarintLength(uint64_t v);
 
-bool GetFixed32(std::string_view* in, uint32_t* v);
-bool GetFixed64(std::string_view* in, uint64_t* v);
 bool GetVarint32(std::string_view* in, uint32_t* v);
 bool GetVarint64(std::string_view* in, uint64_t* v);
 bool GetLengthPrefixed(std::string_view* in, std::string_view* value);
