@@ -164,7 +164,9 @@ Status DBImpl::WaitForJob() {
 
 void DBImpl::PollBackgroundWork() {
   if (job_ && job_->done.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
-    WaitForJob();
+    // A failure is recorded by WaitForJob (last_failure_ or bg_error_) and reported by the calls
+    // that depend on the work (writes, Flush, WaitForBackgroundWork).
+    (void)WaitForJob();
   }
   MaybeScheduleWork();
 }
@@ -192,7 +194,8 @@ Status DBImpl::InstallJob(Job* job) {
     // After a failed MANIFEST write the edit naming the outputs may be on disk: they stay until a
     // new MANIFEST is written (then DeleteObsoleteFiles removes them).
     if (!versions_->needs_new_manifest()) {
-      for (const auto& f : job->outputs) env_->RemoveFile(SstFileName(dir_, f.number));
+      // Best effort: outputs the MANIFEST never named are obsolete files anyway.
+      for (const auto& f : job->outputs) (void)env_->RemoveFile(SstFileName(dir_, f.number));
     }
     return s;
   }
@@ -238,7 +241,8 @@ Status DBImpl::InstallFlush(Job* job) {
   if (!s.ok()) return s;
   MemGeneration done = std::move(frozen_.front());
   frozen_.pop_front();
-  for (uint64_t w : done.wals) env_->RemoveFile(WalFileName(dir_, w));
+  // Below the new log number: recovery ignores them, and DeleteObsoleteFiles removes survivors.
+  for (uint64_t w : done.wals) (void)env_->RemoveFile(WalFileName(dir_, w));
   stats_.flushes++;
   stats_.flush_bytes_written += job->bytes_written;
   std::string files;
@@ -279,7 +283,7 @@ void DBImpl::DeleteObsoleteFiles() {
       default:
         break;
     }
-    if (remove) env_->RemoveFile(dir_ + "/" + name);
+    if (remove) (void)env_->RemoveFile(dir_ + "/" + name);  // a survivor goes next time
   }
 }
 

@@ -86,7 +86,7 @@ Status DBImpl::Checkpoint(const std::string& dir_in) {
   if (!s.ok()) return s;
   std::vector<std::string> written;  // removed again if the checkpoint fails
   auto fail = [&](const Status& error) {
-    for (const std::string& name : written) env_->RemoveFile(name);
+    for (const std::string& name : written) (void)env_->RemoveFile(name);  // best effort
     Log("checkpoint into " + dir + " failed: " + error.ToString());
     return error;
   };

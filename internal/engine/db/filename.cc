@@ -69,7 +69,7 @@ Status SetCurrentFile(Env* env, const std::string& dir, uint64_t manifest_number
   Status s = WriteStringToFileSync(env, contents, tmp);
   if (s.ok()) s = env->RenameFile(tmp, CurrentFileName(dir));
   if (s.ok()) s = env->SyncDir(dir);
-  if (!s.ok()) env->RemoveFile(tmp);
+  if (!s.ok()) (void)env->RemoveFile(tmp);  // best effort: DB open removes temp files too
   return s;
 }
 

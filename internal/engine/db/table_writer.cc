@@ -86,8 +86,10 @@ Status DBImpl::WriteTables(Iterator* iter, Job* job, bool bottommost, bool split
   if (s.ok() && builder) s = finish_file();
   if (!s.ok()) {
     if (builder) builder->Abandon();
-    if (file) file->Close();
-    for (uint64_t n : job->numbers) env_->RemoveFile(SstFileName(dir_, n));
+    // Already failing: the outputs go. A file left behind is not in the MANIFEST, so
+    // DeleteObsoleteFiles removes it later.
+    if (file) (void)file->Close();
+    for (uint64_t n : job->numbers) (void)env_->RemoveFile(SstFileName(dir_, n));
     job->outputs.clear();
   }
   return s;

@@ -51,7 +51,8 @@ VersionSet::VersionSet(Env* env, std::string dir)
     : env_(env), dir_(std::move(dir)), current_(std::make_shared<Version>()) {}
 
 VersionSet::~VersionSet() {
-  if (manifest_) manifest_->Close();
+  // Every edit was synced when it was logged; closing only releases the descriptor.
+  if (manifest_) (void)manifest_->Close();
 }
 
 void VersionSet::InitializeEmpty() {
@@ -202,19 +203,19 @@ Status VersionSet::WriteNewManifest() {
   s = writer->AddRecord(record);
   if (s.ok()) s = writer->Sync();
   if (!s.ok()) {
-    writer->Close();
-    env_->RemoveFile(name);  // CURRENT never named it
+    (void)writer->Close();         // failing already: the file goes
+    (void)env_->RemoveFile(name);  // CURRENT never named it (a survivor is an obsolete file)
     return s;
   }
   s = SetCurrentFile(env_, dir_, number);
   if (!s.ok()) {
     // CURRENT may already name the new file (a rename that happened but was not made durable):
     // keep both files, and write yet another MANIFEST before the next edit.
-    writer->Close();
+    (void)writer->Close();  // its record is synced; closing only releases the descriptor
     needs_new_manifest_ = true;
     return s;
   }
-  if (manifest_) manifest_->Close();
+  if (manifest_) (void)manifest_->Close();  // superseded, and every record of it was synced
   manifest_ = std::move(writer);
   manifest_number_ = number;
   needs_new_manifest_ = false;

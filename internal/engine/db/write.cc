@@ -39,8 +39,9 @@ Status DBImpl::NewWal(uint64_t* number, std::unique_ptr<WalWriter>* writer) {
   if (!s.ok()) return s;
   s = env_->SyncDir(dir_);  // the new name must survive a power loss before it holds data
   if (!s.ok()) {
-    file->Close();
-    env_->RemoveFile(WalFileName(dir_, *number));
+    // Failing already: the new, empty file goes (if it stays, recovery replays it as empty).
+    (void)file->Close();
+    (void)env_->RemoveFile(WalFileName(dir_, *number));
     return s;
   }
   *writer = std::make_unique<WalWriter>(std::move(file));
@@ -143,8 +144,9 @@ Status DBImpl::RollWal() {
     return s;
   }
   // The old log keeps its intact records (the memtable holds them; recovery replays them) and at
-  // most one partial record at its very end, which recovery treats as a torn tail.
-  wal_->Close();
+  // most one partial record at its very end, which recovery treats as a torn tail. Its bytes are
+  // with the OS, so a failing close changes nothing recovery will read.
+  (void)wal_->Close();
   wal_ = std::move(writer);
   wal_number_ = number;
   mem_wals_.push_back(number);
@@ -274,23 +276,24 @@ Status DBImpl::RewriteMemtable() {
     s = versions_->LogAndApply(&edit);
   }
   if (!s.ok()) {
-    if (writer) writer->Close();
+    if (writer) (void)writer->Close();  // failing already; the file is dealt with below
     if (logged) {
       // The edit may have reached the MANIFEST: then recovery reads only this (complete) WAL and
       // newer ones, so it must stay, and later writes must go to a WAL numbered above it.
       wal_needs_roll_ = true;
     } else {
-      env_->RemoveFile(WalFileName(dir_, number));
+      (void)env_->RemoveFile(WalFileName(dir_, number));  // best effort: not registered anywhere
     }
     if (!IsRecoverable(s)) SetBackgroundError(s);
     return s;
   }
-  wal_->Close();
+  (void)wal_->Close();  // removed just below: the new WAL holds everything still needed
   wal_ = std::move(writer);
   wal_number_ = number;
   wal_dirty_ = false;
   wal_needs_roll_ = false;
-  for (uint64_t old : mem_wals_) env_->RemoveFile(WalFileName(dir_, old));
+  // Below the new log number: recovery ignores them, and DeleteObsoleteFiles removes survivors.
+  for (uint64_t old : mem_wals_) (void)env_->RemoveFile(WalFileName(dir_, old));
   mem_wals_ = {number};
   Log("memtable rewritten in memory: " + std::to_string(mem_->NumEntries()) + " entries -> " +
       std::to_string(kept.size()));
@@ -312,7 +315,7 @@ Status DBImpl::FreezeMemtable() {
   // (A WAL whose write failed cannot be synced; its unsynced records were never acknowledged as
   // durable.)
   if (wal_dirty_ && !wal_needs_roll_) s = wal_->Sync();
-  wal_->Close();
+  (void)wal_->Close();  // the sync above decided what is durable; closing releases the descriptor
   if (!s.ok()) {
     stats_.write_failures++;
     if (!IsRecoverable(s)) {

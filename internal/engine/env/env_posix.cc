@@ -317,7 +317,7 @@ Status WriteStringToFileSync(Env* env, std::string_view data, const std::string&
   if (s.ok()) s = file->Sync();
   Status c = file->Close();
   if (s.ok()) s = c;
-  if (!s.ok()) env->RemoveFile(name);
+  if (!s.ok()) (void)env->RemoveFile(name);  // best effort: a partial file is useless
   return s;
 }
 
