@@ -25,10 +25,10 @@
 #include <string>
 #include <string_view>
 
-#include "internal/engine/util/arena.h"
 #include "internal/engine/db/dbformat.h"
-#include "internal/engine/iterator.h"
 #include "internal/engine/db/skiplist.h"
+#include "internal/engine/iterator.h"
+#include "internal/engine/util/arena.h"
 
 namespace keyva {
 

@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "internal/engine/db/dbformat.h"
-#include "internal/engine/env.h"
 #include "internal/engine/db/version_edit.h"
+#include "internal/engine/env.h"
 
 namespace keyva {
 

@@ -3,8 +3,8 @@
 
 #include <cassert>
 
-#include "internal/engine/util/coding.h"
 #include "internal/engine/db/dbformat.h"
+#include "internal/engine/util/coding.h"
 
 namespace keyva {
 

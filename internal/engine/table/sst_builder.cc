@@ -3,8 +3,8 @@
 
 #include <algorithm>
 
-#include "internal/engine/table/compression.h"
 #include "internal/engine/db/dbformat.h"
+#include "internal/engine/table/compression.h"
 
 namespace keyva {
 namespace {

@@ -18,12 +18,12 @@
 #include <string>
 #include <string_view>
 
-#include "internal/engine/table/block_builder.h"
-#include "internal/engine/table/bloom.h"
 #include "internal/engine/env.h"
 #include "internal/engine/options.h"
-#include "internal/engine/table/sst_format.h"
 #include "internal/engine/status.h"
+#include "internal/engine/table/block_builder.h"
+#include "internal/engine/table/bloom.h"
+#include "internal/engine/table/sst_format.h"
 
 namespace keyva {
 

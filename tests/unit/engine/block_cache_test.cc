@@ -10,8 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "internal/engine/table/block_builder.h"
 #include "internal/engine/db/dbformat.h"
+#include "internal/engine/table/block_builder.h"
 
 namespace keyva {
 namespace {

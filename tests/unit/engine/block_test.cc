@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "internal/engine/db/dbformat.h"
 #include "internal/engine/table/block_builder.h"
 #include "internal/engine/util/coding.h"
-#include "internal/engine/db/dbformat.h"
 
 namespace keyva {
 namespace {

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "internal/engine/util/coding.h"
 #include "internal/engine/testing/fault_env.h"
+#include "internal/engine/util/coding.h"
 #include "internal/engine/util/hash.h"
 #include "internal/engine/wal/wal_reader.h"
 #include "internal/engine/wal/wal_writer.h"
