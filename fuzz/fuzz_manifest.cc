@@ -6,9 +6,9 @@
 #include <cstdlib>
 #include <string>
 
-#include "internal/engine/fault_env.h"
-#include "internal/engine/version_edit.h"
-#include "internal/engine/version_set.h"
+#include "internal/engine/db/version_edit.h"
+#include "internal/engine/db/version_set.h"
+#include "internal/engine/testing/fault_env.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string input(reinterpret_cast<const char*>(data), size);
@@ -22,9 +22,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   keyva::FaultEnv env;
-  env.CreateDir("/db");
-  env.WriteRaw("/db/CURRENT", "MANIFEST-000003\n");
-  env.WriteRaw("/db/MANIFEST-000003", input);
+  if (!env.CreateDir("/db").ok()) abort();
+  if (!env.WriteRaw("/db/CURRENT", "MANIFEST-000003\n").ok()) abort();
+  if (!env.WriteRaw("/db/MANIFEST-000003", input).ok()) abort();
   keyva::VersionSet versions(&env, "/db");
   keyva::Status s = versions.Recover();
   if (s.ok()) {

@@ -19,7 +19,7 @@
 #include <string>
 
 #include "internal/engine/db.h"
-#include "internal/engine/fault_env.h"
+#include "internal/engine/testing/fault_env.h"
 #include "internal/server/config.h"
 #include "internal/server/metrics.h"
 #include "internal/server/request_parser.h"

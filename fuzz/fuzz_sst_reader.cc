@@ -7,10 +7,10 @@
 #include <cstdlib>
 #include <string>
 
-#include "internal/engine/block_cache.h"
-#include "internal/engine/dbformat.h"
-#include "internal/engine/fault_env.h"
-#include "internal/engine/sst_reader.h"
+#include "internal/engine/db/dbformat.h"
+#include "internal/engine/table/block_cache.h"
+#include "internal/engine/table/sst_reader.h"
+#include "internal/engine/testing/fault_env.h"
 
 namespace {
 void Check(const keyva::Status& s, const std::string& name) {
@@ -22,9 +22,9 @@ void Check(const keyva::Status& s, const std::string& name) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   keyva::FaultEnv env;
-  env.CreateDir("/f");
+  if (!env.CreateDir("/f").ok()) abort();
   const std::string name = "/f/000007.sst";
-  env.WriteRaw(name, std::string(reinterpret_cast<const char*>(data), size));
+  if (!env.WriteRaw(name, std::string(reinterpret_cast<const char*>(data), size)).ok()) abort();
   std::unique_ptr<keyva::RandomAccessFile> file;
   if (!env.NewRandomAccessFile(name, &file).ok()) abort();
   keyva::BlockCache cache(1 << 20);

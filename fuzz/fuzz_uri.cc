@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "internal/engine/db.h"
-#include "internal/engine/fault_env.h"
+#include "internal/engine/testing/fault_env.h"
 #include "internal/server/config.h"
 #include "internal/server/metrics.h"
 #include "internal/server/router.h"

@@ -6,15 +6,15 @@
 #include <cstdlib>
 #include <string>
 
-#include "internal/engine/fault_env.h"
-#include "internal/engine/wal_reader.h"
+#include "internal/engine/testing/fault_env.h"
+#include "internal/engine/wal/wal_reader.h"
 #include "internal/engine/write_batch.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   keyva::FaultEnv env;
-  env.CreateDir("/f");
+  if (!env.CreateDir("/f").ok()) abort();
   const std::string name = "/f/000001.log";
-  env.WriteRaw(name, std::string(reinterpret_cast<const char*>(data), size));
+  if (!env.WriteRaw(name, std::string(reinterpret_cast<const char*>(data), size)).ok()) abort();
   std::unique_ptr<keyva::SequentialFile> file;
   if (!env.NewSequentialFile(name, &file).ok()) abort();
   keyva::WalReader reader(std::move(file), name);

@@ -12,6 +12,8 @@
 # sanitizer passes run them at KEYVA_SANITIZER_SCALE (default 0.1), instrumented code being slower.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The server and cmd/ use only the engine's public headers (fails fast, before any install/build).
+scripts/check-includes.sh
 scripts/install-deps.sh --browser
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 

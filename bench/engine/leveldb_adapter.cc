@@ -36,7 +36,7 @@ Status ToStatus(const leveldb::Status& s) {
 
 class LevelDbAdapter final : public EngineAdapter {
  public:
-  ~LevelDbAdapter() override { Close(); }
+  ~LevelDbAdapter() override { (void)Close(); }  // a destructor cannot report; runs call Close()
 
   std::string Name() const override { return "leveldb"; }
   std::string Version() const override {

@@ -37,7 +37,7 @@ std::atomic<uint64_t> next_open_id{1};
 
 class LmdbAdapter final : public EngineAdapter {
  public:
-  ~LmdbAdapter() override { Close(); }
+  ~LmdbAdapter() override { (void)Close(); }  // a destructor cannot report; runs call Close()
 
   std::string Name() const override { return "lmdb"; }
   std::string Version() const override {

@@ -15,11 +15,7 @@
 // --url defaults to $KEYVA_URL or http://127.0.0.1:8080; --token to $KEYVA_AUTH_TOKEN.
 // Exit codes: 0 success, 1 the server refused (its message on stderr) or verify found damage,
 // 2 usage, 3 unreachable, 4 verify: the directory is in use by a running keyvad.
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -255,26 +251,25 @@ int Checkpoint(ApiClient& api, const std::string& name) {
   return 0;
 }
 
-// keyva verify: an offline check of a data directory. Holds a shared lock on DIR/LOCK while it
-// reads, so a keyvad (which takes an exclusive one) cannot start meanwhile, and a running one is
-// detected. Opens nothing for writing.
+// keyva verify: an offline check of a data directory. Holds a shared lock on the directory's LOCK
+// file while it reads (keyva::LockDataDirShared), so a keyvad (which takes an exclusive one)
+// cannot start meanwhile, and a running one is detected. Opens nothing for writing.
 int Verify(const std::string& dir) {
-  const std::string lock_name = dir + "/LOCK";
-  int fd = ::open(lock_name.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd >= 0 && ::flock(fd, LOCK_SH | LOCK_NB) != 0) {
-    int err = errno;
-    ::close(fd);
-    if (err == EWOULDBLOCK) {
-      std::cerr << "keyva: " << dir
-                << " is in use (locked by a running keyvad); stop it first, or verify a copy\n";
-      return 4;
-    }
-    std::cerr << "keyva: cannot lock " << lock_name << ": " << std::strerror(err) << "\n";
+  keyva::Env* env = keyva::Env::Default();
+  std::unique_ptr<keyva::FileLock> lock;
+  keyva::Status s = keyva::LockDataDirShared(env, dir, &lock);
+  if (s.IsBusy()) {
+    std::cerr << "keyva: " << dir
+              << " is in use (locked by a running keyvad); stop it first, or verify a copy\n";
+    return 4;
+  }
+  if (!s.ok()) {
+    std::cerr << "keyva: cannot lock " << s.message() << "\n";
     return 1;
   }
   keyva::VerifyReport report;
-  keyva::Status s = keyva::VerifyDataDir(keyva::Env::Default(), dir, &report);
-  if (fd >= 0) ::close(fd);
+  s = keyva::VerifyDataDir(env, dir, &report);
+  lock.reset();
   if (!s.ok()) {
     std::cerr << "keyva: " << s.ToString() << "\n";
     return 1;

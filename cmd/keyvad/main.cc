@@ -69,7 +69,7 @@ int Serve(const ServerConfig& config) {
   s = server.Listen();
   if (!s.ok()) {
     spdlog::error("{}", s.ToString());
-    storage.Stop();
+    (void)storage.Stop();  // exiting with Listen's error already; a close error adds nothing
     return 1;
   }
   if (!config.port_file.empty() && !WritePortFile(config.port_file, server.port())) {

@@ -1,8 +1,8 @@
 // Env: the one seam through which the engine touches the file system and the clock.
 //
 // Every file operation of the engine goes through an Env, so tests can swap the real POSIX one for
-// FaultEnv (fault_env.h), an in-memory file system that can drop unsynced data (simulated power
-// loss) and fail chosen operations. Paths are plain strings ("dir/000012.sst").
+// FaultEnv (testing/fault_env.h), an in-memory file system that can drop unsynced data (simulated
+// power loss) and fail chosen operations. Paths are plain strings ("dir/000012.sst").
 //
 // Thread safety: an Env and its RandomAccessFiles may be used from several threads at once. A
 // WritableFile or SequentialFile is used by one thread at a time.
@@ -87,6 +87,13 @@ class Env {
 
   // Takes an exclusive lock on name (creating it); Busy if another holder has it.
   virtual Status LockFile(const std::string& name, std::unique_ptr<FileLock>* lock) = 0;
+  // Takes a shared lock on the existing file name (never creating it): readers that must not run
+  // beside a writer hold it (keyva verify, see LockDataDirShared in verify.h). Shared holders do
+  // not exclude each other; LockFile is Busy while any holds it, and this is Busy while LockFile's
+  // holder has it. NotFound when name does not exist; NotSupported by an Env without shared locks.
+  virtual Status LockFileShared(const std::string& name, std::unique_ptr<FileLock>* lock) {
+    return Status::NotSupported(name + ": this Env has no shared locks");
+  }
 
   // Wall-clock time in microseconds since the Unix epoch.
   virtual int64_t NowMicros() = 0;

@@ -10,6 +10,11 @@ namespace keyva {
 
 class Env;
 
+// The largest key and value the engine accepts (DB::Write answers InvalidArgument beyond them).
+// Servers built on the engine may set lower limits, never higher ones.
+constexpr size_t kMaxKeySize = 64 * 1024;
+constexpr size_t kMaxValueSize = size_t{1} << 30;
+
 // How hard a write is pushed to disk before it is acknowledged.
 enum class SyncMode {
   kAlways,  // fsync the WAL before acknowledging: survives power loss

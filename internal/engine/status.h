@@ -3,6 +3,9 @@
 // OK is cheap (no allocation). An error carries a kind and a message. Callers branch on the kind
 // (IsNotFound(), IsCorruption(), ...) and show the message to people. The HTTP layer maps kinds to
 // statuses: NotFound -> 404, InvalidArgument -> 400, Busy -> 503, NoSpace -> 507, the rest -> 500.
+//
+// [[nodiscard]]: a call whose Status is dropped does not compile (-Werror). Handle it, or cast it
+// to (void) with a comment saying why ignoring it is right.
 #pragma once
 
 #include <memory>
@@ -11,7 +14,7 @@
 
 namespace keyva {
 
-class Status {
+class [[nodiscard]] Status {
  public:
   enum class Code : unsigned char {
     kOk = 0,

@@ -28,4 +28,9 @@ bool DecodeStoredValue(std::string_view stored, ValueMeta* meta, std::string_vie
 // Just the expiry, cheaply (0 when none or malformed).
 int64_t StoredValueExpiry(std::string_view stored);
 
+// A 64-bit fingerprint of a value as a client sees it: XXH3-64 over the content type, a NUL byte,
+// the value bytes and fixed64 modified_us (the expiry is not part of it). Stable across machines
+// and releases (the server's ETag is this number in hex, and clients keep ETags).
+uint64_t ValueFingerprint(const ValueMeta& meta, std::string_view value);
+
 }  // namespace keyva

@@ -9,13 +9,14 @@
 // A torn WAL or MANIFEST tail (the normal result of a crash in the middle of an append) is a
 // warning, not a problem: the next open truncates (WAL) or ignores (MANIFEST) it.
 //
-// The caller makes sure no process writes the directory meanwhile (keyva verify takes a shared
-// lock on LOCK, which a running keyvad's exclusive lock refuses).
+// The caller makes sure no process writes the directory meanwhile: keyva verify holds
+// LockDataDirShared's lock, which a running keyvad's exclusive lock (DB::Open) refuses.
 //
 // Thread safety: a plain function; uses only env and its arguments.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -48,5 +49,11 @@ struct VerifyReport {
 // are in *report, even when they are problems); NotFound when dir holds no database (no CURRENT
 // and no data files); IOError when the directory cannot be listed.
 Status VerifyDataDir(Env* env, const std::string& dir, VerifyReport* report);
+
+// Takes a shared lock on dir's LOCK file (Env::LockFileShared), so that no DB can open dir while
+// *lock is held. OK with *lock set; OK with *lock null when dir has no LOCK file (no DB was ever
+// opened there, so there is nothing to exclude); Busy when a process has the DB open; the Env's
+// error (naming the LOCK file) otherwise.
+Status LockDataDirShared(Env* env, const std::string& dir, std::unique_ptr<FileLock>* lock);
 
 }  // namespace keyva

@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "internal/engine/dbformat.h"
+#include "internal/engine/db/dbformat.h"
 #include "internal/engine/status.h"
 #include "internal/engine/value_format.h"
 
@@ -31,13 +31,12 @@ class WriteBatch {
   void Append(const WriteBatch& other);
 
   uint32_t Count() const;
-  size_t ByteSize() const { return rep_.size(); }
   bool Empty() const { return Count() == 0; }
 
   // Visits each entry in order; stops early and returns the callback's error when it fails.
   // Returns Corruption if the representation is malformed.
-  using Visitor = std::function<Status(ValueType type, std::string_view key,
-                                       std::string_view stored_value)>;
+  using Visitor =
+      std::function<Status(ValueType type, std::string_view key, std::string_view stored_value)>;
   Status Iterate(const Visitor& visit) const;
 
   // Low-level access for the WAL and recovery.

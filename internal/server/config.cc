@@ -7,8 +7,6 @@
 #include <thread>
 #include <vector>
 
-#include "internal/engine/dbformat.h"
-
 namespace keyva::server {
 namespace {
 
@@ -125,9 +123,9 @@ const std::vector<FlagSpec>& Flags() {
       {"memtable-size", "SIZE", "16MiB", "memtable bytes before it is flushed to an SST", false,
        SizeSetter(&ServerConfig::memtable_size, 64u << 10, uint64_t{1} << 32)},
       {"max-value-size", "SIZE", "16MiB", "largest request body (value) accepted; larger: 413",
-       false, SizeSetter(&ServerConfig::max_value_size, 1, config::kMaxValueSize)},
+       false, SizeSetter(&ServerConfig::max_value_size, 1, keyva::kMaxValueSize)},
       {"max-key-size", "BYTES", "1024", "longest key (after percent-decoding); longer: 414", false,
-       SizeSetter(&ServerConfig::max_key_size, 1, config::kMaxKeySize - 1)},
+       SizeSetter(&ServerConfig::max_key_size, 1, keyva::kMaxKeySize - 1)},
       {"max-header-size", "SIZE", "16KiB", "largest request line + headers accepted; larger: 431",
        false, SizeSetter(&ServerConfig::max_header_size, 1024, 1u << 20)},
       {"threads", "N", "number of cores", "I/O threads running the HTTP sessions", false,

@@ -3,9 +3,6 @@
 
 #include <cstdio>
 
-#include "internal/engine/coding.h"
-#include "internal/engine/hash.h"
-
 namespace keyva::server {
 namespace {
 
@@ -25,15 +22,9 @@ std::string_view Opaque(std::string_view etag) {
 }  // namespace
 
 std::string ComputeEtag(const ValueMeta& meta, std::string_view value) {
-  // content type, a NUL separator (content types never contain one), the bytes, the time.
-  std::string buf;
-  buf.reserve(meta.content_type.size() + 1 + value.size() + 8);
-  buf.append(meta.content_type);
-  buf.push_back('\0');
-  buf.append(value.data(), value.size());
-  PutFixed64(&buf, static_cast<uint64_t>(meta.modified_us));
   char out[24];
-  std::snprintf(out, sizeof(out), "\"%016llx\"", static_cast<unsigned long long>(Hash64(buf)));
+  std::snprintf(out, sizeof(out), "\"%016llx\"",
+                static_cast<unsigned long long>(ValueFingerprint(meta, value)));
   return out;
 }
 

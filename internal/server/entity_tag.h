@@ -1,8 +1,8 @@
 // Entity tags: the ETag of a stored value and the If-Match / If-None-Match conditions.
 //
-// A value's ETag is strong: the quoted 16-hex-digit Hash64 (hash.h) over its content type, its
-// bytes and its modification time, so any change to either (even rewriting the same bytes, which
-// moves the modification time) yields a new tag.
+// A value's ETag is strong: the quoted 16-hex-digit ValueFingerprint (value_format.h) of its
+// content type, its bytes and its modification time, so any change to either (even rewriting the
+// same bytes, which moves the modification time) yields a new tag.
 //
 // Conditions follow RFC 9110: If-Match uses the strong comparison (a weak W/"..." tag never
 // matches), If-None-Match the weak one; "*" matches any existing value. For convenience an

@@ -1,6 +1,6 @@
 // Tests for BlockCache (block_cache.h): byte bound, LRU order, hit/miss counts, pinned bytes,
 // EraseFile, and blocks that stay valid after eviction.
-#include "internal/engine/block_cache.h"
+#include "internal/engine/table/block_cache.h"
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -10,8 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "internal/engine/block_builder.h"
-#include "internal/engine/dbformat.h"
+#include "internal/engine/db/dbformat.h"
+#include "internal/engine/table/block_builder.h"
 
 namespace keyva {
 namespace {

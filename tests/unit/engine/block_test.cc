@@ -1,6 +1,6 @@
 // Tests for BlockBuilder and Block (block_builder.h, block.h): round trips with restarts, Seek to
 // and between keys, a randomized comparison with std::map, and hostile-input parsing.
-#include "internal/engine/block.h"
+#include "internal/engine/table/block.h"
 
 #include <catch2/catch.hpp>
 #include <cstdio>
@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "internal/engine/block_builder.h"
-#include "internal/engine/coding.h"
-#include "internal/engine/dbformat.h"
+#include "internal/engine/db/dbformat.h"
+#include "internal/engine/table/block_builder.h"
+#include "internal/engine/util/coding.h"
 
 namespace keyva {
 namespace {

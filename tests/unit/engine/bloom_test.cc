@@ -1,12 +1,12 @@
 // Tests for the bloom filter (bloom.h): false-positive rate, no false negatives, tiny/empty
 // filters, probe count and malformed filters.
-#include "internal/engine/bloom.h"
+#include "internal/engine/table/bloom.h"
 
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <string>
 
-#include "internal/engine/hash.h"
+#include "internal/engine/util/hash.h"
 
 namespace keyva {
 namespace {

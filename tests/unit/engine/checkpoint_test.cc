@@ -10,8 +10,8 @@
 #include <random>
 
 #include "internal/engine/db.h"
-#include "internal/engine/fault_env.h"
-#include "internal/engine/filename.h"
+#include "internal/engine/db/filename.h"
+#include "internal/engine/testing/fault_env.h"
 #include "tests/util/test_util.h"
 
 namespace keyva {

@@ -1,4 +1,4 @@
-#include "internal/engine/coding.h"
+#include "internal/engine/util/coding.h"
 
 #include <catch2/catch.hpp>
 #include <limits>

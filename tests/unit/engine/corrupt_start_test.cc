@@ -8,7 +8,7 @@
 #include <iterator>
 
 #include "internal/engine/db.h"
-#include "internal/engine/filename.h"
+#include "internal/engine/db/filename.h"
 #include "internal/engine/verify.h"
 #include "tests/util/test_util.h"
 

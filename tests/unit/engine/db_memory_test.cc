@@ -9,7 +9,7 @@
 #include <random>
 
 #include "internal/engine/db.h"
-#include "internal/engine/dbformat.h"
+#include "internal/engine/db/dbformat.h"
 #include "tests/util/test_util.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)

@@ -15,7 +15,7 @@
 #include <random>
 
 #include "internal/engine/db.h"
-#include "internal/engine/fault_env.h"
+#include "internal/engine/testing/fault_env.h"
 #include "tests/util/test_util.h"
 
 namespace keyva {

@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <map>
 
-#include "internal/engine/fault_env.h"
-#include "internal/engine/filename.h"
+#include "internal/engine/db/filename.h"
+#include "internal/engine/testing/fault_env.h"
 #include "tests/util/test_util.h"
 
 namespace keyva {

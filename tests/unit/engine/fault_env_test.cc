@@ -1,4 +1,4 @@
-#include "internal/engine/fault_env.h"
+#include "internal/engine/testing/fault_env.h"
 
 #include <catch2/catch.hpp>
 

@@ -24,7 +24,7 @@
 #include <set>
 
 #include "internal/engine/db.h"
-#include "internal/engine/fault_env.h"
+#include "internal/engine/testing/fault_env.h"
 #include "tests/util/test_util.h"
 
 namespace keyva {

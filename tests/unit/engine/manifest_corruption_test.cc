@@ -5,8 +5,8 @@
 #include <map>
 
 #include "internal/engine/db.h"
-#include "internal/engine/fault_env.h"
-#include "internal/engine/filename.h"
+#include "internal/engine/db/filename.h"
+#include "internal/engine/testing/fault_env.h"
 
 namespace keyva {
 namespace {

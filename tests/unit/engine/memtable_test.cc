@@ -1,6 +1,6 @@
 // MemTable (and Arena) tests: versions and snapshot reads, deletions, iterator order, exact
 // ShadowedBytes, memory accounting, and reads concurrent with the writer.
-#include "internal/engine/memtable.h"
+#include "internal/engine/db/memtable.h"
 
 #include <algorithm>
 #include <atomic>
@@ -13,8 +13,8 @@
 #include <thread>
 #include <vector>
 
-#include "internal/engine/arena.h"
-#include "internal/engine/coding.h"
+#include "internal/engine/util/arena.h"
+#include "internal/engine/util/coding.h"
 
 namespace keyva {
 namespace {

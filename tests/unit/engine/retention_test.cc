@@ -1,4 +1,4 @@
-#include "internal/engine/retention.h"
+#include "internal/engine/db/retention.h"
 
 #include <catch2/catch.hpp>
 

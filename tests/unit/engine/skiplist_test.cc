@@ -1,6 +1,6 @@
 // SkipList tests: ordering, Seek and Insert's neighbours against std::set; one writer with
 // concurrent readers (run under TSan in build-tsan).
-#include "internal/engine/skiplist.h"
+#include "internal/engine/db/skiplist.h"
 
 #include <algorithm>
 #include <atomic>
@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "internal/engine/arena.h"
+#include "internal/engine/util/arena.h"
 
 namespace keyva {
 namespace {

@@ -14,16 +14,16 @@
 #include <thread>
 #include <vector>
 
-#include "internal/engine/block.h"
-#include "internal/engine/block_cache.h"
-#include "internal/engine/coding.h"
-#include "internal/engine/compression.h"
-#include "internal/engine/dbformat.h"
-#include "internal/engine/fault_env.h"
-#include "internal/engine/hash.h"
-#include "internal/engine/sst_builder.h"
-#include "internal/engine/sst_format.h"
-#include "internal/engine/sst_reader.h"
+#include "internal/engine/db/dbformat.h"
+#include "internal/engine/table/block.h"
+#include "internal/engine/table/block_cache.h"
+#include "internal/engine/table/compression.h"
+#include "internal/engine/table/sst_builder.h"
+#include "internal/engine/table/sst_format.h"
+#include "internal/engine/table/sst_reader.h"
+#include "internal/engine/testing/fault_env.h"
+#include "internal/engine/util/coding.h"
+#include "internal/engine/util/hash.h"
 
 namespace keyva {
 namespace {
@@ -850,9 +850,9 @@ TEST_CASE("sst: block handles, footer and ReadBlock reject bad input", "[sst]") 
   std::unique_ptr<RandomAccessFile> r;
   REQUIRE(env.NewRandomAccessFile("r", &r).ok());
   const uint64_t end = payload.size() + kBlockTrailerSize;
-  std::string contents;
+  BlockContents contents;
   REQUIRE(ReadBlock(*r, end, {0, payload.size()}, &contents).ok());
-  CHECK(contents == payload);
+  CHECK(contents.view() == payload);
   CHECK(ReadBlock(*r, end, {0, payload.size() + 1}, &contents).IsCorruption());
   CHECK(ReadBlock(*r, end, {1, payload.size()}, &contents).IsCorruption());
   CHECK(ReadBlock(*r, end, {~0ull, 10}, &contents).IsCorruption());

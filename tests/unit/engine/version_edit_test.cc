@@ -1,10 +1,10 @@
-#include "internal/engine/version_edit.h"
+#include "internal/engine/db/version_edit.h"
 
 #include <catch2/catch.hpp>
 
-#include "internal/engine/compaction.h"
-#include "internal/engine/filename.h"
-#include "internal/engine/version_set.h"
+#include "internal/engine/db/compaction.h"
+#include "internal/engine/db/filename.h"
+#include "internal/engine/db/version_set.h"
 
 namespace keyva {
 namespace {

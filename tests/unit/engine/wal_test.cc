@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "internal/engine/coding.h"
-#include "internal/engine/fault_env.h"
-#include "internal/engine/hash.h"
-#include "internal/engine/wal_reader.h"
-#include "internal/engine/wal_writer.h"
+#include "internal/engine/testing/fault_env.h"
+#include "internal/engine/util/coding.h"
+#include "internal/engine/util/hash.h"
+#include "internal/engine/wal/wal_reader.h"
+#include "internal/engine/wal/wal_writer.h"
 
 namespace keyva {
 namespace {

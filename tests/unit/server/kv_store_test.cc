@@ -4,7 +4,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "internal/engine/fault_env.h"
+#include "internal/engine/testing/fault_env.h"
 
 namespace keyva::server {
 namespace {

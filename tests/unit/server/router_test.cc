@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 #include <future>
 
-#include "internal/engine/fault_env.h"
+#include "internal/engine/testing/fault_env.h"
 
 namespace keyva::server {
 namespace {
@@ -41,7 +41,7 @@ struct Fixture {
     storage = std::make_unique<StorageThread>(std::move(db), s, [this] { return env.NowMicros(); });
     router = std::make_unique<Router>(config, storage.get(), &metrics);
   }
-  ~Fixture() { storage->Stop(); }
+  ~Fixture() { (void)storage->Stop(); }  // a destructor cannot fail the test case
 
   // Runs the header checks and, when they pass, hands the request to the router.
   std::future<Response> Send(Request req) {
