@@ -18,42 +18,16 @@
 #include <optional>
 #include <string>
 
-#include "internal/engine/db.h"
-#include "internal/engine/testing/fault_env.h"
+#include "fuzz/router_fixture.h"
 #include "internal/server/config.h"
 #include "internal/server/metrics.h"
 #include "internal/server/request_parser.h"
 #include "internal/server/router.h"
-#include "internal/server/storage_thread.h"
 
 namespace {
 
 using namespace keyva::server;
 namespace beast = boost::beast;
-
-struct Fixture {
-  keyva::FaultEnv env;
-  ServerConfig config;
-  ServerMetrics metrics;
-  std::unique_ptr<StorageThread> storage;
-  std::unique_ptr<Router> router;
-  Fixture() {
-    config.auth_token = "secret";
-    config.max_header_size = 4096;  // small limits, so inputs reach them
-    config.max_value_size = 65536;
-    config.max_key_size = 256;
-    config.response_memory = 1u << 20;
-    keyva::Options o;
-    o.env = &env;
-    std::unique_ptr<keyva::DB> db;
-    if (!keyva::DB::Open(o, "/db", &db).ok()) abort();
-    StorageThread::Settings s;
-    s.sync = keyva::SyncMode::kNone;
-    storage = std::make_unique<StorageThread>(std::move(db), s, [] { return int64_t{1} << 50; });
-    storage->Start();
-    router = std::make_unique<Router>(config, storage.get(), &metrics);
-  }
-};
 
 // Serializes res as the session would (every byte, no socket).
 void Serialize(Response& res) {
@@ -73,7 +47,7 @@ void Serialize(Response& res) {
 }
 
 // Runs one parsed request through the router and waits for its one response.
-void Serve(Fixture& fx, Request&& req) {
+void Serve(RouterFixture& fx, Request&& req) {
   auto calls = std::make_shared<std::atomic<int>>(0);
   auto promise = std::make_shared<std::promise<Response>>();
   std::future<Response> reply = promise->get_future();
@@ -92,7 +66,12 @@ void Serve(Fixture& fx, Request&& req) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static Fixture* fx = new Fixture();
+  static RouterFixture* fx = new RouterFixture(true, [](ServerConfig* c) {
+    c->max_header_size = 4096;  // small limits, so inputs reach them
+    c->max_value_size = 65536;
+    c->max_key_size = 256;
+    c->response_memory = 1u << 20;
+  });
   RequestLimits limits;
   limits.max_header_bytes = fx->config.max_header_size;
   limits.max_body_bytes = fx->config.max_value_size;

@@ -12,40 +12,20 @@
 #include <string>
 #include <vector>
 
-#include "internal/engine/db.h"
-#include "internal/engine/testing/fault_env.h"
+#include "fuzz/router_fixture.h"
 #include "internal/server/config.h"
 #include "internal/server/metrics.h"
 #include "internal/server/router.h"
-#include "internal/server/storage_thread.h"
 #include "internal/server/uri_decoding.h"
 
 namespace {
 
 using namespace keyva::server;
 
-struct Fixture {
-  keyva::FaultEnv env;
-  ServerConfig config;
-  ServerMetrics metrics;
-  std::unique_ptr<StorageThread> storage;
-  std::unique_ptr<Router> router;
-  Fixture() {
-    config.auth_token = "secret";
-    keyva::Options o;
-    o.env = &env;
-    std::unique_ptr<keyva::DB> db;
-    if (!keyva::DB::Open(o, "/db", &db).ok()) abort();
-    storage = std::make_unique<StorageThread>(std::move(db), StorageThread::Settings{},
-                                              [] { return int64_t{0}; });
-    router = std::make_unique<Router>(config, storage.get(), &metrics);
-  }
-};
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static Fixture* fx = new Fixture();  // never started: CheckHeader needs no storage
+  static RouterFixture* fx = new RouterFixture(false);  // CheckHeader needs no storage
   const std::string input(reinterpret_cast<const char*>(data), size);
 
   std::string_view path, query;

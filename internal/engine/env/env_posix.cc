@@ -19,24 +19,33 @@ constexpr size_t kWriteBufferSize = 64 * 1024;
 
 Status PosixError(const std::string& context, int err) { return Status::FromErrno(context, err); }
 
+// Reads up to n bytes into scratch with read_some(dest, want, got_so_far), retrying on EINTR and
+// stopping early only at end of file; *result views what was read.
+template <class ReadSome>
+Status ReadUpTo(const std::string& name, size_t n, char* scratch, std::string_view* result,
+                ReadSome read_some) {
+  size_t got = 0;
+  while (got < n) {
+    const ssize_t r = read_some(scratch + got, n - got, got);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return PosixError(name, errno);
+    }
+    if (r == 0) break;
+    got += static_cast<size_t>(r);
+  }
+  *result = std::string_view(scratch, got);
+  return Status::OK();
+}
+
 class PosixSequentialFile final : public SequentialFile {
  public:
   PosixSequentialFile(std::string name, int fd) : name_(std::move(name)), fd_(fd) {}
   ~PosixSequentialFile() override { ::close(fd_); }
 
   Status Read(size_t n, std::string_view* result, char* scratch) override {
-    size_t got = 0;
-    while (got < n) {
-      ssize_t r = ::read(fd_, scratch + got, n - got);
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        return PosixError(name_, errno);
-      }
-      if (r == 0) break;
-      got += static_cast<size_t>(r);
-    }
-    *result = std::string_view(scratch, got);
-    return Status::OK();
+    return ReadUpTo(name_, n, scratch, result,
+                    [this](char* p, size_t want, size_t) { return ::read(fd_, p, want); });
   }
 
  private:
@@ -50,18 +59,9 @@ class PosixRandomAccessFile final : public RandomAccessFile {
   ~PosixRandomAccessFile() override { ::close(fd_); }
 
   Status Read(uint64_t offset, size_t n, std::string_view* result, char* scratch) const override {
-    size_t got = 0;
-    while (got < n) {
-      ssize_t r = ::pread(fd_, scratch + got, n - got, static_cast<off_t>(offset + got));
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        return PosixError(name_, errno);
-      }
-      if (r == 0) break;
-      got += static_cast<size_t>(r);
-    }
-    *result = std::string_view(scratch, got);
-    return Status::OK();
+    return ReadUpTo(name_, n, scratch, result, [this, offset](char* p, size_t want, size_t got) {
+      return ::pread(fd_, p, want, static_cast<off_t>(offset + got));
+    });
   }
 
  private:
