@@ -172,7 +172,7 @@ const std::vector<FlagSpec>& Flags() {
        false, SizeSetter(&ServerConfig::response_memory, 1u << 20, uint64_t{1} << 40)},
       {"min-send-rate", "SIZE", "4KiB",
        "bytes per second a client must read a response at (each 64 KiB within 10 s plus that "
-       "rate), or it is cut off; 0: only --body-timeout per response",
+       "rate), or it is cut off; 0: each piece gets --body-timeout instead",
        false, SizeSetter(&ServerConfig::min_send_rate, 0, uint64_t{1} << 30)},
       {"header-timeout", "DURATION", "10s", "time allowed to send a request's headers", false,
        DurationSetter(&ServerConfig::header_timeout)},

@@ -48,7 +48,7 @@ struct ServerConfig {
   std::string backup_dir;
   // Value bytes that responses in flight may hold (see ResponseMemory).
   uint64_t response_memory = 256u << 20;
-  // Bytes per second a client must read its response at; 0: only body_timeout per response.
+  // Bytes per second a client must read its response at; 0: each 64 KiB piece gets body_timeout.
   uint64_t min_send_rate = 4u << 10;
   // KEYVA_FAULT_INJECTION (tests only): a request with kFaultInjectionHeader throws on purpose —
   // "throw-in-session" in the HTTP session, "throw-in-handler" in the router — so tests can show

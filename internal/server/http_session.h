@@ -10,8 +10,11 @@
 //   Router::Handle            (the response arrives later, possibly from the storage thread,
 //                              posted back to the strand with outstanding work tracked so the
 //                              io_context cannot run dry while a request is queued)
-//   write the response, then loop or close.
-// A fresh request_parser (with the body limit) is made for every message. After an error that
+//   write the response in 64 KiB pieces, each within 10 s plus what --min-send-rate allows
+//                             for it (a client that stops reading is cut, never holds memory
+//                             for long), then loop or close.
+// A fresh RequestParser (request_parser.h: limits, framing, Host, versions) is made for every
+// message; its refusals are answered and the connection closed. After an error that
 // leaves a body unread the connection is closed; a plain connection then lingers briefly,
 // discarding input, so the client can still read the error instead of a reset.
 //
