@@ -79,9 +79,9 @@ TEST_CASE("every engine figure of the field table is in /api/stats and /metrics"
     CHECK_FALSE(f["help"].get<std::string>().empty());
   }
   // The disk-full signals reach every renderer.
-  for (const char* metric : {"keyva_engine_background_failures_total 0",
-                             "keyva_engine_write_failures_total 0",
-                             "keyva_engine_compactions_running 0"}) {
+  for (const char* metric :
+       {"keyva_engine_background_failures_total 0", "keyva_engine_write_failures_total 0",
+        "keyva_engine_compactions_running 0"}) {
     INFO(metric);
     CHECK(metrics.find(std::string("\n") + metric + "\n") != std::string::npos);
   }
