@@ -26,6 +26,7 @@ packages=(
   libboost1.81-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev catch2
   libxxhash-dev liblz4-dev libzstd-dev libssl-dev
+  clang-format
 )
 if [[ $want_browser -eq 1 ]]; then
   packages+=(chromium)
