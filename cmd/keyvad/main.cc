@@ -76,7 +76,7 @@ int Serve(const ServerConfig& config) {
     // Whoever asked for the port file waits for it: failing loudly beats serving unseen.
     spdlog::error("cannot write the port file '{}': {}; not starting", config.port_file,
                   std::strerror(errno));
-    storage.Stop();
+    (void)storage.Stop();  // exiting with the port file's error already
     return 1;
   }
   spdlog::info(
