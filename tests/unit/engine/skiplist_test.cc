@@ -71,7 +71,8 @@ TEST_CASE("skiplist matches std::set under random inserts", "[skiplist]") {
   const uint64_t seed = test::PrintedTestSeed("skiplist_test");
   INFO("KEYVA_TEST_SEED=" << seed);
   std::mt19937_64 rng(seed);
-  const int n = test::Scaled(5000, 1000);
+  // Never below its scale-1 size (cheap even under the sanitizers); KEYVA_TEST_SCALE > 1 grows it.
+  const int n = test::Scaled(5000, 5000);
   // A key range about twice the insert count: plenty of gaps for Seek, and duplicates to skip.
   const uint64_t range = 2 * static_cast<uint64_t>(n);
 
@@ -150,7 +151,8 @@ TEST_CASE("skiplist readers run concurrently with one writer", "[skiplist]") {
   const uint64_t seed = test::PrintedTestSeed("skiplist_test");
   INFO("KEYVA_TEST_SEED=" << seed);
   std::mt19937_64 rng(seed);
-  const size_t n = test::Scaled<size_t>(20000, 5000);
+  // Never below its scale-1 size (cheap even under the sanitizers); KEYVA_TEST_SCALE > 1 grows it.
+  const size_t n = test::Scaled<size_t>(20000, 20000);
 
   // Distinct keys in random order; each key carries a check value in its low bits so a reader
   // would notice a key it could not have been given (a torn or uninitialized node).
