@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian package keyva needs to build, test and run. Idempotent: safe to run again.
-# Usage: scripts/install-deps.sh [--browser] [--bench]
+# Usage: scripts/install-deps.sh [--browser] [--bench] [--tidy]
 #   --browser adds Chromium + Node for the web-page tests;
+#   --tidy adds clang-tidy for scripts/check-tidy.sh (a by-hand check);
 #   --bench adds the peer engines, wrk, gnuplot and the HTTP peers for bench/run.sh (nginx,
 #           etcd, webdis + redis). bench/http/run.sh starts its own instances of those servers on
 #           loopback, so their system services are kept from starting (policy-rc.d during the
@@ -10,10 +11,12 @@ set -euo pipefail
 
 want_browser=0
 want_bench=0
+want_tidy=0
 for arg in "$@"; do
   case "$arg" in
     --browser) want_browser=1 ;;
     --bench) want_bench=1 ;;
+    --tidy) want_tidy=1 ;;
     *) echo "unknown option: $arg" >&2; exit 2 ;;
   esac
 done
@@ -26,6 +29,7 @@ packages=(
   libboost1.81-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev catch2
   libxxhash-dev liblz4-dev libzstd-dev libssl-dev
+  clang-format
 )
 if [[ $want_browser -eq 1 ]]; then
   packages+=(chromium)
@@ -33,6 +37,9 @@ if [[ $want_browser -eq 1 ]]; then
   # conflicts with Debian's npm package): only ask Debian for them when they are missing.
   command -v node >/dev/null || packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)
+fi
+if [[ $want_tidy -eq 1 ]]; then
+  packages+=(clang-tidy)
 fi
 if [[ $want_bench -eq 1 ]]; then
   packages+=(librocksdb-dev libleveldb-dev liblmdb-dev wrk gnuplot-nox)

@@ -6,7 +6,8 @@
 #   its volume, checkpoint, graceful stop); KEYVA_SKIP_CONTAINER=1 skips it;
 # - scripts/fuzz.sh fuzzes every parser (KEYVA_FUZZ_SECONDS per target, default 30);
 #   KEYVA_SKIP_FUZZ=1 skips it;
-# - the suite again under AddressSanitizer + UBSan, and the unit, threaded and integration tests
+# - the suite again under AddressSanitizer + UBSan with assertions on (the invariants build:
+#   KEYVA_INVARIANTS undoes RelWithDebInfo's NDEBUG), and the unit, threaded and integration tests
 #   under ThreadSanitizer; KEYVA_SKIP_SANITIZERS=1 skips them.
 # Long campaigns read KEYVA_TEST_SCALE (default 1; raise it for longer runs by hand); the
 # sanitizer passes run them at KEYVA_SANITIZER_SCALE (default 0.1), instrumented code being slower.
@@ -15,6 +16,8 @@ cd "$(dirname "$0")/.."
 # The server and cmd/ use only the engine's public headers (fails fast, before any install/build).
 scripts/check-includes.sh
 scripts/install-deps.sh --browser
+# Every tracked C++ file is clang-formatted (needs the clang-format install-deps.sh brings).
+scripts/check-format.sh
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 
 jobs=$(nproc)
@@ -32,7 +35,9 @@ fi
 
 if [[ ${KEYVA_SKIP_SANITIZERS:-0} != 1 ]]; then
   export KEYVA_TEST_SCALE=${KEYVA_SANITIZER_SCALE:-0.1}
-  KEYVA_BUILD_DIR=build-asan scripts/build.sh -DKEYVA_WERROR=ON -DKEYVA_SANITIZE=address,undefined
+  # The invariants build: ASan + UBSan with every engine assert compiled in.
+  KEYVA_BUILD_DIR=build-asan scripts/build.sh -DKEYVA_WERROR=ON -DKEYVA_SANITIZE=address,undefined \
+    -DKEYVA_INVARIANTS=ON
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 1800 -LE browser
 

@@ -76,7 +76,7 @@ TEST_CASE("kill -9 during writes never loses an acknowledged batch nor tears one
   std::cout << "crash test seed " << seed << "\n";
   std::mt19937_64 rng(seed);
   test::TempDir dir;
-  int rounds = std::max(1, static_cast<int>(50 * test::TestScale()));
+  int rounds = test::Scaled(50, 1);
   uint64_t total_acked = 0;
   std::vector<std::pair<uint64_t, uint64_t>> acked_rounds;
   for (int round = 0; round < rounds; round++) {

@@ -229,10 +229,7 @@ void VerifyAndResolve(uint16_t port, std::vector<ClientModel>* models, int64_t* 
 }
 
 int CampaignRounds() {
-  if (const char* s = std::getenv("KEYVA_CRASH_ROUNDS")) {
-    if (int n = std::atoi(s); n > 0) return n;
-  }
-  return std::max(3, static_cast<int>(std::lround(10 * test::TestScale())));
+  return static_cast<int>(test::EnvCount("KEYVA_CRASH_ROUNDS").value_or(test::Scaled(10, 3)));
 }
 
 }  // namespace

@@ -67,7 +67,7 @@ TEST_CASE("kill -9 under 8 concurrent writers loses no acknowledged PUT", "[keyv
   const uint64_t seed = test::TestSeed();
   std::cout << "keyvad kill test seed " << seed << " (KEYVA_TEST_SEED replays)" << std::endl;
   std::mt19937_64 rng(seed);
-  const int rounds = std::max(2, static_cast<int>(std::lround(20 * test::TestScale())));
+  const int rounds = test::Scaled(20, 2);
   TempDir dir;
   const std::string data = dir.path() + "/data";
   const std::vector<std::string> args = {"--sync=always", "--memtable-size=256KiB"};

@@ -28,8 +28,7 @@ TEST_CASE("a checkpoint under write load restores every write acknowledged befor
   const std::string backups = dir.path() + "/backups";
   KeyvadProcess keyvad(
       {.args = {"--backup-dir=" + backups, "--memtable-size=64KiB", "--sync=always"}});
-  const double scale = keyva::test::TestScale();
-  const size_t before_target = std::max<size_t>(200, static_cast<size_t>(2000 * scale));
+  const size_t before_target = keyva::test::Scaled<size_t>(2000, 200);
   constexpr int kWriters = 4;
 
   std::atomic<bool> checkpoint_requested{false}, checkpoint_answered{false}, stop{false};

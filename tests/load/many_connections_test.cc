@@ -154,8 +154,7 @@ TEST_CASE("1,000 keep-alive connections: no crash, only designed 503s, bounded R
     std::cout << "many connections: RLIMIT_NOFILE hard limit " << limit << " allows only "
               << connections << " connections" << std::endl;
   }
-  const auto duration =
-      std::chrono::milliseconds(std::max<long>(5000, std::lround(30000 * test::TestScale())));
+  const auto duration = std::chrono::milliseconds(test::Scaled<long>(30000, 5000));
   KeyvadProcess keyvad({.args = {"--queue-capacity=256", "--threads=2"}, .max_open_files = limit});
 
   LoadStats stats;

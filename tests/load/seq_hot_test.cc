@@ -27,8 +27,7 @@ namespace keyva::testing {
 TEST_CASE("200,000 POSTs to /seq/hot from 4 clients count exactly and leave at most one SST",
           "[seq_hot]") {
   constexpr int kClients = 4;
-  const int64_t per_client =
-      std::max<int64_t>(250, std::llround(200000 * test::TestScale() / kClients));
+  const int64_t per_client = test::Scaled<int64_t>(200000 / kClients, 250);
   const int64_t total = per_client * kClients;
   KeyvadProcess keyvad;
   INFO(keyvad.Log());

@@ -129,8 +129,7 @@ TEST_CASE("500 slow-header connections are dropped by the header timeout; others
           "[slow_clients]") {
   const long limit = RaiseOpenFileLimit(2 * kSlowConnections + 256);
   REQUIRE(limit >= kSlowConnections + 64);
-  const auto duration =
-      std::chrono::milliseconds(std::max<long>(5000, std::lround(20000 * test::TestScale())));
+  const auto duration = std::chrono::milliseconds(test::Scaled<long>(20000, 5000));
   KeyvadProcess keyvad({.args = {"--header-timeout=2s"}, .max_open_files = limit});
 
   std::atomic<bool> stop{false};

@@ -81,8 +81,8 @@ void CheckOthersServed(uint16_t port) {
 TEST_CASE("1,000 clients that never read 16 MiB values: memory bounded, others served",
           "[slow_readers]") {
   const long limit = RaiseOpenFileLimit(1000 + 256);
-  const int readers = static_cast<int>(std::min<long>(
-      {1000, limit - 256, std::max<long>(100, std::lround(1000 * test::TestScale()))}));
+  const int readers =
+      static_cast<int>(std::min<long>({1000, limit - 256, test::Scaled<long>(1000, 100)}));
   KeyvadProcess keyvad({.args = {"--response-memory=" + std::to_string(kBudgetMiB) + "MiB",
                                  "--min-send-rate=64KiB", "--sync=none", "--cache-size=8MiB"},
                         .max_open_files = limit});

@@ -4,30 +4,74 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <string>
+#include <type_traits>
 
 namespace keyva::test {
 
-// KEYVA_TEST_SEED when set, else a fresh random seed. Tests print it so a failure replays.
-inline uint64_t TestSeed() {
+// The one reader of the test settings in the environment. Every test takes its seed, its scale and
+// its other knobs from here, never from getenv itself:
+// - KEYVA_TEST_SEED: the seed of a randomized test (decimal, as the tests print it);
+// - KEYVA_TEST_SCALE: a factor (a double: the sanitizer passes use 0.1) on the size of long
+//   campaigns; Scaled() applies it with the caller's floor;
+// - KEYVA_CRASH_ROUNDS and the like: positive counts that override a scaled default (EnvCount).
+
+// KEYVA_TEST_SEED when set, else fallback (for workloads that run one fixed seed by default).
+inline uint64_t TestSeedOr(uint64_t fallback) {
   if (const char* s = std::getenv("KEYVA_TEST_SEED")) return std::strtoull(s, nullptr, 10);
-  return std::random_device{}() | (uint64_t{std::random_device{}()} << 32);
+  return fallback;
 }
 
-// KEYVA_TEST_SCALE (default 1): multiplies the size of long campaigns.
+// KEYVA_TEST_SEED when set, else a fresh random seed. Tests print it so a failure replays.
+inline uint64_t TestSeed() {
+  return TestSeedOr(std::random_device{}() | (uint64_t{std::random_device{}()} << 32));
+}
+
+// TestSeed(), printed on stdout as "<what>: KEYVA_TEST_SEED=<seed>" for the tests that print it
+// themselves rather than through Catch's INFO.
+inline uint64_t PrintedTestSeed(const char* what) {
+  const uint64_t seed = TestSeed();
+  std::printf("%s: KEYVA_TEST_SEED=%llu\n", what, static_cast<unsigned long long>(seed));
+  return seed;
+}
+
+// KEYVA_TEST_SCALE (default 1): multiplies the size of long campaigns. A fraction stays one
+// (0.1 is 0.1); an unset, unparsable or non-positive value is 1.
 inline double TestScale() {
   if (const char* s = std::getenv("KEYVA_TEST_SCALE")) {
     double v = std::strtod(s, nullptr);
     if (v > 0) return v;
   }
   return 1.0;
+}
+
+// n x TestScale(), rounded to the nearest integer, and never below min: the size of a campaign
+// that is n at scale 1 and still means something at the sanitizer passes' 0.1.
+template <typename T>
+inline T Scaled(T n, T min) {
+  static_assert(std::is_integral_v<T>);
+  const auto scaled = static_cast<T>(std::llround(static_cast<double>(n) * TestScale()));
+  return std::max(min, scaled);
+}
+
+// The positive integer in the environment variable name (e.g. KEYVA_CRASH_ROUNDS), or nullopt
+// when it is unset or not a positive integer.
+inline std::optional<long> EnvCount(const char* name) {
+  const char* s = std::getenv(name);
+  if (s == nullptr || *s == '\0') return std::nullopt;
+  char* end = nullptr;
+  const long v = std::strtol(s, &end, 10);
+  if (*end != '\0' || v <= 0) return std::nullopt;
+  return v;
 }
 
 // A 16-byte key spread over the key space (n scrambled by a multiplicative hash, in hex).

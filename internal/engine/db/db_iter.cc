@@ -107,9 +107,11 @@ std::unique_ptr<DBIterator> DBImpl::NewIterator(const ReadOptions& options) {
       options.snapshot ? options.snapshot->sequence() : versions_->last_sequence();
   std::vector<std::shared_ptr<MemTable>> mems{mem_};
   for (const auto& g : frozen_) mems.push_back(g.mem);
-  std::vector<std::unique_ptr<Iterator>> children;
-  for (const auto& m : mems) children.push_back(m->NewIterator());
   auto version = versions_->current();
+  // One child per memtable and per L0 file, one per deeper level.
+  std::vector<std::unique_ptr<Iterator>> children;
+  children.reserve(mems.size() + version->files[0].size() + config::kNumLevels - 1);
+  for (const auto& m : mems) children.push_back(m->NewIterator());
   bool fill_cache = options.fill_cache;
   auto open_file = [this, fill_cache](const FileMeta& f) -> std::unique_ptr<Iterator> {
     std::shared_ptr<SstReader> reader;

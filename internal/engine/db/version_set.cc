@@ -1,6 +1,7 @@
 #include "internal/engine/db/version_set.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "internal/engine/db/filename.h"
 #include "internal/engine/wal/wal_reader.h"
@@ -103,7 +104,7 @@ void VersionSet::TrackWals(const VersionEdit& edit) {
 }
 
 void VersionSet::Install(std::shared_ptr<Version> v) {
-  current_ = v;
+  current_ = std::move(v);
   current_id_++;
   versions_.erase(
       std::remove_if(versions_.begin(), versions_.end(), [](const auto& w) { return w.expired(); }),

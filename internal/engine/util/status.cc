@@ -22,14 +22,30 @@ std::string Status::ToString() const {
   if (!state_) return "OK";
   const char* kind = "Unknown";
   switch (state_->code) {
-    case Code::kOk: kind = "OK"; break;
-    case Code::kNotFound: kind = "NotFound"; break;
-    case Code::kCorruption: kind = "Corruption"; break;
-    case Code::kIOError: kind = "IOError"; break;
-    case Code::kNoSpace: kind = "NoSpace"; break;
-    case Code::kInvalidArgument: kind = "InvalidArgument"; break;
-    case Code::kBusy: kind = "Busy"; break;
-    case Code::kNotSupported: kind = "NotSupported"; break;
+    case Code::kOk:
+      kind = "OK";
+      break;
+    case Code::kNotFound:
+      kind = "NotFound";
+      break;
+    case Code::kCorruption:
+      kind = "Corruption";
+      break;
+    case Code::kIOError:
+      kind = "IOError";
+      break;
+    case Code::kNoSpace:
+      kind = "NoSpace";
+      break;
+    case Code::kInvalidArgument:
+      kind = "InvalidArgument";
+      break;
+    case Code::kBusy:
+      kind = "Busy";
+      break;
+    case Code::kNotSupported:
+      kind = "NotSupported";
+      break;
   }
   return std::string(kind) + ": " + state_->msg;
 }

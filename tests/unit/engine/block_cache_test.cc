@@ -12,17 +12,10 @@
 
 #include "internal/engine/db/dbformat.h"
 #include "internal/engine/table/block_builder.h"
+#include "tests/util/test_util.h"
 
 namespace keyva {
 namespace {
-
-uint64_t SeedForTest(const char* test) {
-  const char* env = std::getenv("KEYVA_TEST_SEED");
-  uint64_t seed = env != nullptr ? std::strtoull(env, nullptr, 10) : std::random_device{}();
-  std::printf("%s: seed %llu (replay with KEYVA_TEST_SEED)\n", test,
-              static_cast<unsigned long long>(seed));
-  return seed;
-}
 
 // A block with one entry whose value tells which (file, offset) it was made for. The helpers use
 // no Catch assertions, so threads may call them.
@@ -47,7 +40,7 @@ std::string Tag(const std::shared_ptr<const Block>& block) {
 }  // namespace
 
 TEST_CASE("block cache: usage stays within capacity while inserting many", "[block_cache]") {
-  std::mt19937_64 rng(SeedForTest("block cache usage"));
+  std::mt19937_64 rng(test::PrintedTestSeed("block cache usage"));
   BlockCache cache(10000);
   CHECK(cache.Capacity() == 10000);
   size_t max_usage = 0;

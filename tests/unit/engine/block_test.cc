@@ -4,7 +4,6 @@
 
 #include <catch2/catch.hpp>
 #include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <random>
 #include <string>
@@ -13,17 +12,10 @@
 #include "internal/engine/db/dbformat.h"
 #include "internal/engine/table/block_builder.h"
 #include "internal/engine/util/coding.h"
+#include "tests/util/test_util.h"
 
 namespace keyva {
 namespace {
-
-uint64_t SeedForTest(const char* test) {
-  const char* env = std::getenv("KEYVA_TEST_SEED");
-  uint64_t seed = env != nullptr ? std::strtoull(env, nullptr, 10) : std::random_device{}();
-  std::printf("%s: seed %llu (replay with KEYVA_TEST_SEED)\n", test,
-              static_cast<unsigned long long>(seed));
-  return seed;
-}
 
 std::string UserKey(int i) {
   char buf[32];
@@ -204,7 +196,7 @@ TEST_CASE("block: Seek to every key and between keys", "[block]") {
 }
 
 TEST_CASE("block: random keys behave like std::map", "[block]") {
-  std::mt19937_64 rng(SeedForTest("block random"));
+  std::mt19937_64 rng(test::PrintedTestSeed("block random"));
   const int rounds = 30;
   for (int round = 0; round < rounds; round++) {
     std::map<std::string, std::string, InternalKeyLess> model;
@@ -345,7 +337,7 @@ TEST_CASE("block: malformed entries stop iteration with Corruption", "[block]") 
 }
 
 TEST_CASE("block: random damage never crashes", "[block]") {
-  std::mt19937_64 rng(SeedForTest("block fuzz"));
+  std::mt19937_64 rng(test::PrintedTestSeed("block fuzz"));
   const Entries entries = SampleEntries(40);
   const std::string good(BuildBlock(entries, 4)->contents());
   REQUIRE(Exercise(good) == entries.size());

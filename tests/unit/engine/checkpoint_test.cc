@@ -64,7 +64,7 @@ TEST_CASE("a checkpoint holds the state at the call and survives a power loss", 
   o.sync = SyncMode::kNone;      // Checkpoint itself must sync what it copies
   auto db = MustOpen(o, "/db");
   std::map<std::string, std::string> model;
-  const int n = std::max(2000, static_cast<int>(6000 * test::TestScale()));
+  const int n = test::Scaled(6000, 2000);
   RandomWrites(db.get(), &rng, n, &model);
   REQUIRE(db->WaitForBackgroundWork().ok());
   RandomWrites(db.get(), &rng, 300, &model);  // some of it only in the memtable and WAL

@@ -84,19 +84,19 @@ TEST_CASE("write batch keeps entries, order and metadata", "[write_batch]") {
   CHECK(b.Sequence() == 77);
   std::vector<std::string> seen;
   REQUIRE(b.Iterate([&](ValueType t, std::string_view k, std::string_view v) {
-            std::string line(k);
-            if (t == ValueType::kValue) {
-              ValueMeta m;
-              std::string_view bytes;
-              REQUIRE(DecodeStoredValue(v, &m, &bytes));
-              line += "=" + std::string(bytes) + ";" + m.content_type + ";" +
-                      std::to_string(m.modified_us) + ";" + std::to_string(m.expires_us);
-            } else {
-              line += " deleted";
-            }
-            seen.push_back(line);
-            return Status::OK();
-          }).ok());
+             std::string line(k);
+             if (t == ValueType::kValue) {
+               ValueMeta m;
+               std::string_view bytes;
+               REQUIRE(DecodeStoredValue(v, &m, &bytes));
+               line += "=" + std::string(bytes) + ";" + m.content_type + ";" +
+                       std::to_string(m.modified_us) + ";" + std::to_string(m.expires_us);
+             } else {
+               line += " deleted";
+             }
+             seen.push_back(line);
+             return Status::OK();
+           }).ok());
   CHECK(seen == std::vector<std::string>{"a=1;text/plain;123;456", "b deleted", "c=;;0;0"});
 
   WriteBatch copy;
@@ -104,9 +104,9 @@ TEST_CASE("write batch keeps entries, order and metadata", "[write_batch]") {
   CHECK(copy.Count() == 3);
   WriteBatch truncated;
   REQUIRE(truncated.SetContents(b.Contents().substr(0, b.Contents().size() - 2)).ok());
-  CHECK(truncated.Iterate([](ValueType, std::string_view, std::string_view) {
-                   return Status::OK();
-                 }).IsCorruption());
+  CHECK(
+      truncated.Iterate([](ValueType, std::string_view, std::string_view) { return Status::OK(); })
+          .IsCorruption());
 }
 
 }  // namespace keyva

@@ -34,8 +34,7 @@ TEST_CASE("peak RSS stays below memtables + cache + 64 MiB on reads of ten times
   REQUIRE(DB::Open(o, dir.path(), &db).ok());
   std::mt19937_64 rng(test::TestSeed());
   // 16 + 100 bytes per entry: 10x the cache is ~720k entries at scale 1.
-  const uint64_t n = std::max<uint64_t>(
-      1000, static_cast<uint64_t>(10 * o.block_cache_bytes / 116 * test::TestScale()));
+  const uint64_t n = test::Scaled<uint64_t>(10 * o.block_cache_bytes / 116, 1000);
   WriteBatch b;
   for (uint64_t i = 0; i < n; i++) {
     b.Put(test::Key16(i), test::Value100(rng));

@@ -266,9 +266,8 @@ void CheckRecovered(FaultEnv* env, const Model& model, bool power_loss) {
 }  // namespace
 
 TEST_CASE("fault sweep: every file operation of a workload fails once", "[fault][sweep]") {
-  const double scale = test::TestScale();
-  const uint64_t seed = std::getenv("KEYVA_TEST_SEED") ? test::TestSeed() : 20240611;
-  Workload w{seed, std::max(40, static_cast<int>(160 * scale))};
+  const uint64_t seed = test::TestSeedOr(20240611);
+  Workload w{seed, test::Scaled(160, 40)};
   std::printf("fault sweep: KEYVA_TEST_SEED=%llu, %d writes\n",
               static_cast<unsigned long long>(seed), w.writes);
 

@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <random>
@@ -15,25 +13,10 @@
 
 #include "internal/engine/util/arena.h"
 #include "internal/engine/util/coding.h"
+#include "tests/util/test_util.h"
 
 namespace keyva {
 namespace {
-
-uint64_t TestSeed() {
-  const char* env = std::getenv("KEYVA_TEST_SEED");
-  uint64_t seed = env != nullptr
-                      ? std::strtoull(env, nullptr, 0)
-                      : (uint64_t{std::random_device{}()} << 32) ^ std::random_device{}();
-  std::fprintf(stderr, "memtable_test: KEYVA_TEST_SEED=%llu\n",
-               static_cast<unsigned long long>(seed));
-  return seed;
-}
-
-int TestScale() {
-  const char* env = std::getenv("KEYVA_TEST_SCALE");
-  int scale = env != nullptr ? std::atoi(env) : 1;
-  return scale > 0 ? scale : 1;
-}
 
 // The arena encoding size of an entry, computed independently of memtable.cc.
 size_t EncodedSize(std::string_view user_key, std::string_view value) {
@@ -262,12 +245,13 @@ TEST_CASE("memtable iterator orders versions newest first and seeks internal key
 }
 
 TEST_CASE("memtable matches a model under random writes", "[memtable]") {
-  const uint64_t seed = TestSeed();
+  const uint64_t seed = test::PrintedTestSeed("memtable_test");
   INFO("KEYVA_TEST_SEED=" << seed);
   std::mt19937_64 rng(seed);
   MemTable mem;
   Model model;
-  const int n = 4000 * TestScale();
+  // Never below its scale-1 size (cheap even under the sanitizers); KEYVA_TEST_SCALE > 1 grows it.
+  const int n = test::Scaled(4000, 4000);
   // Sequence numbers are handed out in a shuffled order: ShadowedBytes must not depend on
   // versions arriving oldest first.
   std::vector<SequenceNumber> seqs(n);

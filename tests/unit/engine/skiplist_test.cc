@@ -5,34 +5,16 @@
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
-#include <cstdio>
-#include <cstdlib>
 #include <random>
 #include <set>
 #include <thread>
 #include <vector>
 
 #include "internal/engine/util/arena.h"
+#include "tests/util/test_util.h"
 
 namespace keyva {
 namespace {
-
-// KEYVA_TEST_SEED replays a run; otherwise a fresh seed, printed so a failure can be replayed.
-uint64_t TestSeed() {
-  const char* env = std::getenv("KEYVA_TEST_SEED");
-  uint64_t seed = env != nullptr
-                      ? std::strtoull(env, nullptr, 0)
-                      : (uint64_t{std::random_device{}()} << 32) ^ std::random_device{}();
-  std::fprintf(stderr, "skiplist_test: KEYVA_TEST_SEED=%llu\n",
-               static_cast<unsigned long long>(seed));
-  return seed;
-}
-
-int TestScale() {
-  const char* env = std::getenv("KEYVA_TEST_SCALE");
-  int scale = env != nullptr ? std::atoi(env) : 1;
-  return scale > 0 ? scale : 1;
-}
 
 struct U64Comparator {
   int operator()(const uint64_t& a, const uint64_t& b) const {
@@ -86,10 +68,11 @@ TEST_CASE("skiplist insert reports its neighbours", "[skiplist]") {
 }
 
 TEST_CASE("skiplist matches std::set under random inserts", "[skiplist]") {
-  const uint64_t seed = TestSeed();
+  const uint64_t seed = test::PrintedTestSeed("skiplist_test");
   INFO("KEYVA_TEST_SEED=" << seed);
   std::mt19937_64 rng(seed);
-  const int n = 5000 * TestScale();
+  // Never below its scale-1 size (cheap even under the sanitizers); KEYVA_TEST_SCALE > 1 grows it.
+  const int n = test::Scaled(5000, 5000);
   // A key range about twice the insert count: plenty of gaps for Seek, and duplicates to skip.
   const uint64_t range = 2 * static_cast<uint64_t>(n);
 
@@ -165,10 +148,11 @@ TEST_CASE("skiplist holds many keys inserted in descending and ascending runs", 
 // inserted. Readers scan concurrently and check that every scan is strictly increasing, holds only
 // keys the writer inserts, and contains every key published before the scan began.
 TEST_CASE("skiplist readers run concurrently with one writer", "[skiplist]") {
-  const uint64_t seed = TestSeed();
+  const uint64_t seed = test::PrintedTestSeed("skiplist_test");
   INFO("KEYVA_TEST_SEED=" << seed);
   std::mt19937_64 rng(seed);
-  const size_t n = 20000 * static_cast<size_t>(TestScale());
+  // Never below its scale-1 size (cheap even under the sanitizers); KEYVA_TEST_SCALE > 1 grows it.
+  const size_t n = test::Scaled<size_t>(20000, 20000);
 
   // Distinct keys in random order; each key carries a check value in its low bits so a reader
   // would notice a key it could not have been given (a torn or uninitialized node).

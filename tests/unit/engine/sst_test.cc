@@ -7,7 +7,6 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <random>
 #include <string>
@@ -24,23 +23,10 @@
 #include "internal/engine/testing/fault_env.h"
 #include "internal/engine/util/coding.h"
 #include "internal/engine/util/hash.h"
+#include "tests/util/test_util.h"
 
 namespace keyva {
 namespace {
-
-uint64_t SeedForTest(const char* test) {
-  const char* env = std::getenv("KEYVA_TEST_SEED");
-  uint64_t seed = env != nullptr ? std::strtoull(env, nullptr, 10) : std::random_device{}();
-  std::printf("%s: seed %llu (replay with KEYVA_TEST_SEED)\n", test,
-              static_cast<unsigned long long>(seed));
-  return seed;
-}
-
-int TestScale() {
-  const char* env = std::getenv("KEYVA_TEST_SCALE");
-  int scale = env != nullptr ? std::atoi(env) : 1;
-  return scale < 1 ? 1 : scale;
-}
 
 const char* CompressionName(CompressionType t) {
   switch (t) {
@@ -190,8 +176,9 @@ void CheckScan(const SstReader& reader, const Model& model) {
 }  // namespace
 
 TEST_CASE("sst: files of 1, few and 50,000 entries under each compression", "[sst]") {
-  const uint64_t seed = SeedForTest("sst round trip");
-  for (size_t count : {size_t{1}, size_t{7}, size_t{50000} * TestScale()}) {
+  const uint64_t seed = test::PrintedTestSeed("sst round trip");
+  // The large file never below its scale-1 size; KEYVA_TEST_SCALE > 1 grows it.
+  for (size_t count : {size_t{1}, size_t{7}, test::Scaled<size_t>(50000, 50000)}) {
     for (CompressionType compression : kAllCompressions) {
       INFO(count << " entries, " << CompressionName(compression));
       std::mt19937_64 rng(seed + count);
@@ -620,7 +607,7 @@ namespace {
 // every flipped byte must be noticed by something (all bytes are covered by a checksum or a
 // layout check).
 void CorruptionSweep(CompressionType compression) {
-  const uint64_t seed = SeedForTest("sst corruption sweep");
+  const uint64_t seed = test::PrintedTestSeed("sst corruption sweep");
   std::mt19937_64 rng(seed);
   // A few blocks, several KB: 240 entries (up to 3 versions per user key), 512-byte blocks.
   const Model model = MakeEntries(240, rng);
@@ -642,8 +629,9 @@ void CorruptionSweep(CompressionType compression) {
       queries.emplace_back(lookup, ModelGet(model, lookup));
     }
   }
-  // Per flipped byte a random sample of the queries (all of them at scale >= 4).
-  const size_t per_flip = std::min(queries.size(), size_t{24} * TestScale());
+  // Per flipped byte a random sample of the queries: 24 at scale 1 and below (fewer would weaken
+  // the sweep), all of them at scale >= 4.
+  const size_t per_flip = std::min(queries.size(), test::Scaled<size_t>(24, 24));
 
   int rejected_at_open = 0, detected_later = 0;
   for (size_t pos = 0; pos < good.size(); pos++) {
@@ -871,7 +859,7 @@ TEST_CASE("sst: block handles, footer and ReadBlock reject bad input", "[sst]") 
 }
 
 TEST_CASE("sst: compression round trips and survives hostile input", "[sst][compression]") {
-  std::mt19937_64 rng(SeedForTest("compression"));
+  std::mt19937_64 rng(test::PrintedTestSeed("compression"));
   std::string text;
   while (text.size() < 100000) text += "the quick brown fox " + std::to_string(rng() % 1000) + " ";
   std::string random(5000, '\0');

@@ -14,6 +14,8 @@
 #include <set>
 #include <string>
 
+#include "tests/util/test_util.h"
+
 namespace keyva::server {
 namespace {
 
@@ -413,9 +415,7 @@ TEST_CASE("sniff: order decides between overlapping signatures", "[sniff]") {
 }
 
 TEST_CASE("sniff: random inputs always get a known type and ignore bytes past 512", "[sniff]") {
-  uint64_t seed = std::random_device{}();
-  if (const char* env = std::getenv("KEYVA_TEST_SEED")) seed = std::strtoull(env, nullptr, 10);
-  std::printf("sniff random test: KEYVA_TEST_SEED=%llu\n", static_cast<unsigned long long>(seed));
+  const uint64_t seed = keyva::test::PrintedTestSeed("sniff random test");
   INFO("KEYVA_TEST_SEED=" << seed);
   std::mt19937_64 rng(seed);
 
