@@ -243,11 +243,12 @@ class PosixEnv final : public Env {
     return s;
   }
 
-  Status LockFile(const std::string& name, std::unique_ptr<FileLock>* lock) override {
-    int fd = ::open(name.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return PosixError(name, errno);
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      int err = errno;
+  // Takes flock(op | LOCK_NB) on the opened fd and hands it to *lock; closes fd and answers
+  // Busy when another process holds a conflicting lock.
+  static Status FlockOpened(const std::string& name, int fd, int op,
+                            std::unique_ptr<FileLock>* lock) {
+    if (::flock(fd, op | LOCK_NB) != 0) {
+      const int err = errno;
       ::close(fd);
       if (err == EWOULDBLOCK) {
         return Status::Busy(name + ": the data directory is in use by another process");
@@ -258,19 +259,16 @@ class PosixEnv final : public Env {
     return Status::OK();
   }
 
+  Status LockFile(const std::string& name, std::unique_ptr<FileLock>* lock) override {
+    int fd = ::open(name.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return PosixError(name, errno);
+    return FlockOpened(name, fd, LOCK_EX, lock);
+  }
+
   Status LockFileShared(const std::string& name, std::unique_ptr<FileLock>* lock) override {
     int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return OpenError(name);
-    if (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
-      int err = errno;
-      ::close(fd);
-      if (err == EWOULDBLOCK) {
-        return Status::Busy(name + ": the data directory is in use by another process");
-      }
-      return PosixError(name, err);
-    }
-    lock->reset(new PosixFileLock(fd));
-    return Status::OK();
+    return FlockOpened(name, fd, LOCK_SH, lock);
   }
 
   int64_t NowMicros() override {
