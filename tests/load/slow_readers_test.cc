@@ -100,9 +100,11 @@ TEST_CASE("1,000 clients that never read 16 MiB values: memory bounded, others s
   const long rss_before = ProcStatusKiB(keyvad.pid(), "VmRSS");
   long rss_peak = rss_before;
   auto sample = [&] { rss_peak = std::max(rss_peak, ProcStatusKiB(keyvad.pid(), "VmRSS")); };
+  // Held open to the end: the final checks must see keyvad cut them, not the client close them.
+  std::vector<std::unique_ptr<RawConnection>> conns;
 
   SECTION("all on one value: one shared copy") {
-    auto conns = OpenStalledReaders(keyvad.port(), readers, 1);
+    conns = OpenStalledReaders(keyvad.port(), readers, 1);
     CHECK(WaitFor([&] { return Metric(c, "keyva_response_memory_shared_total") >= readers - 1; },
                   std::chrono::seconds(60)));
     sample();
@@ -112,7 +114,7 @@ TEST_CASE("1,000 clients that never read 16 MiB values: memory bounded, others s
     sample();
   }
   SECTION("spread over eight values: the budget holds, the rest get 503") {
-    auto conns = OpenStalledReaders(keyvad.port(), readers, kValues);
+    conns = OpenStalledReaders(keyvad.port(), readers, kValues);
     // Every request answered one way or the other: shared, held or refused.
     CHECK(WaitFor(
         [&] {
