@@ -19,8 +19,8 @@
 //   holds exactly what the engine leaves on disk.
 //
 // Threading: an adapter is driven by one thread, except that Get may be called concurrently from
-// several threads when ThreadSafeReads() is true (RocksDB, LevelDB, LMDB). keyva's DB has one
-// owner thread by design, so its adapter reports false.
+// several threads when ThreadSafeReads() is true (every engine here: keyva's DB has one owner
+// thread for writes and reads from any thread).
 #pragma once
 
 #include <cstddef>

@@ -1,14 +1,26 @@
 // DB: the public face of the keyva engine (an LSM tree).
 //
-// Threading: a DB is driven by ONE owner thread (keyvad's storage thread). Every method below must
-// be called from that thread, one call at a time; iterators and snapshots belong to it too. There
-// are no locks on this path. Heavy immutable work (writing an SST from a frozen memtable, merging
-// SSTs) runs on an internal helper thread that touches only immutable data and new files; the owner
-// thread installs its results during later calls (or in PollBackgroundWork()).
+// Threading: one OWNER thread (keyvad's storage thread) writes; any thread reads.
+//   - Owner only, one call at a time: Write, Put, Delete, SyncWal, Publish, Flush, CompactRange,
+//     PollBackgroundWork, WaitForBackgroundWork, Checkpoint, VerifyIntegrity, Close, and reads
+//     with ReadOptions::read_unpublished.
+//   - Any thread, concurrently with the owner and with each other: Get, NewIterator,
+//     GetSnapshot, ReleaseSnapshot, GetStats. An iterator is used by one thread at a time (any
+//     thread, not necessarily the one that made it). No reader call may overlap Close.
+// Readers see a published read view: the memtables and SSTs as the owner last published them,
+// at a sequence number published with them. The owner publishes after every Write (or, with
+// WriteOptions::publish = false, at the next Publish), so a reader sees a batch whole or not at
+// all, and sees it from the moment Write (or Publish) returns. Taking the view is one short
+// lock; the read itself takes none (the active memtable is a skiplist with lock-free readers).
+// Files are deleted only when no view, iterator or snapshot can reach them. Heavy immutable work
+// (writing an SST from a frozen memtable, merging SSTs) runs on an internal helper thread that
+// touches only immutable data and new files; the owner installs its results during later calls
+// (or in PollBackgroundWork, which an owner that may go idle calls now and then).
 //
 // Durability: Write() appends one WAL record per batch. With SyncMode::kAlways the WAL is fsynced
 // before Write returns; with kNone it is handed to the OS (survives a process crash). Callers that
-// group commits write with sync off and then call SyncWal() once before acknowledging the group.
+// group commit write with sync off and publish off, then call SyncWal() and Publish() once before
+// acknowledging the group: readers never see a write that a crash could still take away.
 //
 // Errors: an I/O error while writing the WAL or installing a flush/compaction becomes the DB's
 // "background error": every later write fails with it (reads keep working) until the DB is
@@ -35,8 +47,8 @@
 
 namespace keyva {
 
-// A consistent point in time to read from. Obtained from DB::GetSnapshot, released with
-// DB::ReleaseSnapshot.
+// A consistent point in time to read from (the published sequence when it was taken). Obtained
+// from DB::GetSnapshot, released with DB::ReleaseSnapshot, on any thread.
 class Snapshot {
  public:
   SequenceNumber sequence() const { return seq_; }
@@ -48,10 +60,13 @@ class Snapshot {
 };
 
 struct ReadOptions {
-  // Read as of this snapshot; nullptr reads the latest state.
+  // Read as of this snapshot; nullptr reads the latest published state.
   const Snapshot* snapshot = nullptr;
   // Put blocks read for this operation into the block cache.
   bool fill_cache = true;
+  // Owner thread only: read everything written so far, published or not (a group commit's own
+  // conditional writes must see the earlier writes of the same group). Ignored with a snapshot.
+  bool read_unpublished = false;
 };
 
 // User-facing iterator: user keys in ascending bytewise order, newest visible version of each,
@@ -73,7 +88,7 @@ struct DBStats {
   int frozen_memtables = 0;        // waiting to be flushed
   uint64_t wal_bytes = 0;          // live WAL files
   uint64_t live_sst_bytes = 0;
-  uint64_t last_sequence = 0;
+  uint64_t last_sequence = 0;  // the published sequence (what readers see)
   uint64_t flushes = 0;
   uint64_t flush_bytes_written = 0;
   uint64_t memtable_compactions = 0;  // memtables rewritten in memory instead of flushed
@@ -115,10 +130,13 @@ class DB {
   Status Delete(std::string_view key);
   // Makes every write so far durable (fsync of the WAL); for group commit.
   virtual Status SyncWal() = 0;
+  // Makes every write so far visible to readers (see WriteOptions::publish). Cheap; idempotent.
+  virtual void Publish() = 0;
 
-  // NotFound when the key is absent, deleted or expired.
+  // NotFound when the key is absent, deleted or expired (by the Env's clock). Any thread.
   virtual Status Get(const ReadOptions& options, std::string_view key, std::string* value,
                      ValueMeta* meta) = 0;
+  // An iterator over one fixed state (the view and sequence at this call). Any thread.
   virtual std::unique_ptr<DBIterator> NewIterator(const ReadOptions& options) = 0;
 
   virtual const Snapshot* GetSnapshot() = 0;
@@ -144,6 +162,7 @@ class DB {
   // else the I/O error (files already written into dir are removed, best effort).
   virtual Status Checkpoint(const std::string& dir) = 0;
 
+  // Any thread: counters, the published view's levels and memtables, the cache.
   virtual DBStats GetStats() = 0;
   // Checks every block checksum of every live SST (and the sortedness of levels 1+).
   virtual Status VerifyIntegrity() = 0;

@@ -67,6 +67,10 @@ struct WriteOptions {
   // Overrides Options::sync for this write when set.
   bool has_sync = false;
   SyncMode sync = SyncMode::kAlways;
+  // Publish the batch to readers when Write returns. false: readers on other threads (and reads
+  // without ReadOptions::read_unpublished) see it only after the next DB::Publish (or a later
+  // write that publishes) - for group commit, which publishes after the group's SyncWal.
+  bool publish = true;
 };
 
 }  // namespace keyva

@@ -6,10 +6,11 @@
 // (compaction.h) finds most urgent, else a seek compaction requested by Get (ChargeSeek). A trivial
 // move (one file, nothing to merge with below) is only a MANIFEST edit, done at once. The job runs
 // on the helper thread (StartJob; the execution is in table_writer.cc); the owner notices it
-// finished in PollBackgroundWork (called by every write and now and then by Get) or waits for it
+// finished in PollBackgroundWork (called by every write, and by an idle owner) or waits for it
 // (WaitForJob), and installs it (InstallJob): one MANIFEST edit adding the outputs and removing
 // the inputs (a flush also moves the log number past the flushed memtable's WALs, which are then
-// deleted). Every method in this file runs on the owner thread.
+// deleted), then a new published read view (PublishView). Every method in this file runs on the
+// owner thread, except ChargeSeek (any reader).
 //
 // Failures: a NoSpace failure of a job or its install is recoverable - recorded in last_failure_,
 // retried after a back-off (retry_after_us_, doubling from kMinBackoffUs up to kMaxBackoffUs; at
@@ -36,7 +37,7 @@ void DBImpl::BackgroundWorkFailed(const Status& s) {
     SetBackgroundError(s);
     return;
   }
-  stats_.background_failures++;
+  UpdateStats([](DBStats& st) { st.background_failures++; });
   last_failure_ = s;
   retry_backoff_us_ = std::clamp<int64_t>(retry_backoff_us_ * 2, kMinBackoffUs, kMaxBackoffUs);
   last_failure_us_ = env_->NowMicros();
@@ -60,7 +61,7 @@ void DBImpl::MaybeScheduleWork() {
   // Pick depends only on the Version (and on the picker's pointers, which move only when it
   // returns a plan), so a Version that needed nothing still needs nothing.
   const uint64_t id = versions_->current_id();
-  if (id == idle_version_id_) return;
+  if (id == idle_version_id_ && !seek_compaction_wanted_.load(std::memory_order_acquire)) return;
   auto plan = picker_.Pick(*versions_->current_ptr());
   if (!plan) plan = PickSeekCompaction();
   if (!plan) {
@@ -81,6 +82,7 @@ void DBImpl::StartCompaction(std::unique_ptr<CompactionPlan> plan) {
       BackgroundWorkFailed(s);
       return;
     }
+    PublishView();
     Log("moved " + std::to_string(f.number) + ".sst from L" + std::to_string(plan->level) +
         " to L" + std::to_string(plan->output_level()));
     MaybeScheduleWork();
@@ -98,6 +100,7 @@ void DBImpl::StartCompaction(std::unique_ptr<CompactionPlan> plan) {
 
 void DBImpl::ChargeSeek(const FileMeta& f, int level) {
   if (level >= config::kNumLevels - 1) return;
+  std::lock_guard<std::mutex> l(seek_mu_);
   auto it = seeks_left_.find(f.number);
   if (it == seeks_left_.end()) {
     // As LevelDB: one seek costs about as much as compacting 16 KiB, and at least 100 are allowed.
@@ -105,17 +108,23 @@ void DBImpl::ChargeSeek(const FileMeta& f, int level) {
     it = seeks_left_.emplace(f.number, std::max(allowed, 100)).first;
   }
   if (--it->second > 0 || seek_compaction_number_ != 0) return;
-  seek_compaction_number_ = f.number;  // scheduled by Get once it is done with its Version
+  seek_compaction_number_ = f.number;  // scheduled by the owner's next MaybeScheduleWork
   seek_compaction_level_ = level;
-  idle_version_id_ = UINT64_MAX;  // there is work now
+  seek_compaction_wanted_.store(true, std::memory_order_release);  // there is work now
 }
 
 std::unique_ptr<CompactionPlan> DBImpl::PickSeekCompaction() {
-  if (seek_compaction_number_ == 0) return nullptr;
-  const uint64_t number = seek_compaction_number_;
-  const int level = seek_compaction_level_;
-  seek_compaction_number_ = 0;
-  seeks_left_.erase(number);
+  uint64_t number;
+  int level;
+  {
+    std::lock_guard<std::mutex> l(seek_mu_);
+    if (seek_compaction_number_ == 0) return nullptr;
+    number = seek_compaction_number_;
+    level = seek_compaction_level_;
+    seek_compaction_number_ = 0;
+    seek_compaction_wanted_.store(false, std::memory_order_relaxed);
+    seeks_left_.erase(number);
+  }
   const Version& v = *versions_->current_ptr();
   for (const auto& f : v.files[level]) {
     if (f->number == number) return picker_.PickFile(v, level, f);
@@ -144,6 +153,8 @@ void DBImpl::StartJob(std::unique_ptr<Job> job) {
   };
   if (worker_) {
     job->done = worker_->Submit(run);
+    const bool compaction = job->kind == Job::Kind::kCompaction;
+    UpdateStats([&](DBStats& st) { st.compactions_running = compaction ? 1 : 0; });
     job_ = std::move(job);
   } else {
     run();
@@ -157,6 +168,7 @@ Status DBImpl::WaitForJob() {
   if (!job_) return Status::OK();
   job_->done.wait();
   std::unique_ptr<Job> job = std::move(job_);
+  UpdateStats([](DBStats& st) { st.compactions_running = 0; });
   Status s = InstallJob(job.get());
   if (!s.ok()) BackgroundWorkFailed(s);
   return s;
@@ -216,9 +228,12 @@ Status DBImpl::InstallCompaction(Job* job) {
   for (const auto& f : job->outputs) edit.AddFile(plan.output_level(), f);
   s = versions_->LogAndApply(&edit);
   if (!s.ok()) return s;
-  stats_.compactions++;
-  stats_.compaction_bytes_read += plan.InputBytes();
-  stats_.compaction_bytes_written += job->bytes_written;
+  PublishView();
+  UpdateStats([&](DBStats& st) {
+    st.compactions++;
+    st.compaction_bytes_read += plan.InputBytes();
+    st.compaction_bytes_written += job->bytes_written;
+  });
   Log("compacted L" + std::to_string(plan.level) + " (" + std::to_string(plan.inputs[0].size()) +
       " files) + L" + std::to_string(plan.output_level()) + " (" +
       std::to_string(plan.inputs[1].size()) + " files), " + std::to_string(plan.InputBytes()) +
@@ -241,10 +256,13 @@ Status DBImpl::InstallFlush(Job* job) {
   if (!s.ok()) return s;
   MemGeneration done = std::move(frozen_.front());
   frozen_.pop_front();
+  PublishView();
   // Below the new log number: recovery ignores them, and DeleteObsoleteFiles removes survivors.
   for (uint64_t w : done.wals) (void)env_->RemoveFile(WalFileName(dir_, w));
-  stats_.flushes++;
-  stats_.flush_bytes_written += job->bytes_written;
+  UpdateStats([&](DBStats& st) {
+    st.flushes++;
+    st.flush_bytes_written += job->bytes_written;
+  });
   std::string files;
   for (const auto& f : job->outputs) files += " " + std::to_string(f.number) + ".sst";
   Log("flushed memtable (" + std::to_string(done.mem->NumEntries()) + " entries) to L0:" +
@@ -271,6 +289,7 @@ void DBImpl::DeleteObsoleteFiles() {
         remove = live.count(number) == 0;
         if (remove) {
           table_cache_->Evict(number);
+          std::lock_guard<std::mutex> l(seek_mu_);
           seeks_left_.erase(number);
         }
         break;

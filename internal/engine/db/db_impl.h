@@ -7,15 +7,29 @@
 //   background.cc    scheduling flushes and compactions, installing their results, retries after
 //                    failures, obsolete-file deletion, Flush and CompactRange
 //   table_writer.cc  executing a flush or a compaction: writing SSTs (runs on the helper thread)
-//   get.cc           Get and snapshots
+//   read_view.cc     the published read view (PublishView, Publish, AcquireView) and snapshots
+//   get.cc           Get
 //   db_iter.cc       NewIterator: the user-facing iterator
 //   stats.cc         GetStats and VerifyIntegrity
 //   checkpoint.cc    Checkpoint
 //
-// State owned by the owner thread (every DB method runs on it):
+// State owned by the owner thread (the writer; see db.h for which calls are the owner's):
 //   mem_      the active memtable, its WAL writer wal_, and the WAL numbers holding its entries
 //   frozen_   memtables that are full and wait to be flushed, oldest first, with their WALs
 //   versions_ the live SSTs per level and the MANIFEST
+// Shared with reader threads, each behind its own small lock:
+//   view_mu_  the published ReadView (mem_, frozen_ and the current Version as of the last
+//             change), the published sequence, and the snapshot list. The owner republishes the
+//             view whenever one of those three changes (PublishView) and the sequence after each
+//             write (or at Publish). A reader copies the view pointer and the sequence together
+//             under the lock, so the pair is always consistent: every entry at or below the
+//             sequence is in the view's memtables or SSTs, and the versions it needs are kept
+//             (the published sequence counts as a live snapshot for every rewrite, flush and
+//             compaction; a reader holding an older view keeps that view's memtables and
+//             Version, and so their files, alive).
+//   stats_mu_ the counters in stats_ (written by the owner under it; the owner, their only
+//             writer, reads them without it).
+//   seek_mu_  seek accounting (ChargeSeek, called by readers).
 // The helper thread (HelperThread, helper_thread.h) runs one job at a time: writing an SST from a
 // frozen memtable, or merging SSTs. A job reads only immutable data (a frozen memtable, existing
 // SSTs) and writes only new files whose numbers are in pending_outputs_; the owner installs its
@@ -45,10 +59,13 @@
 // flushes the oldest one itself (FlushOldestInline) instead of waiting for the whole compaction.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <deque>
 #include <future>
 #include <list>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <unordered_map>
 #include <vector>
@@ -75,6 +92,7 @@ class DBImpl final : public DB {
 
   Status Write(const WriteOptions& options, WriteBatch* batch) override;
   Status SyncWal() override;
+  void Publish() override;
   Status Get(const ReadOptions& options, std::string_view key, std::string* value,
              ValueMeta* meta) override;
   std::unique_ptr<DBIterator> NewIterator(const ReadOptions& options) override;
@@ -94,6 +112,18 @@ class DBImpl final : public DB {
     std::shared_ptr<MemTable> mem;
     std::vector<uint64_t> wals;  // WAL files holding its entries
   };
+  // What readers read: immutable once published; shared by every reader that took it.
+  struct ReadView {
+    std::shared_ptr<MemTable> mem;                  // the active memtable (still being written)
+    std::vector<std::shared_ptr<MemTable>> frozen;  // newest first
+    std::shared_ptr<const Version> version;
+    std::vector<uint64_t> wals;  // every live WAL (for stats)
+  };
+  // A view and the sequence to read it at, taken together.
+  struct ViewAtSequence {
+    std::shared_ptr<const ReadView> view;
+    SequenceNumber sequence = 0;
+  };
   // A flush or compaction running (or done, not yet installed) on the helper thread.
   struct Job {
     enum class Kind { kFlush, kCompaction } kind = Kind::kFlush;
@@ -111,6 +141,17 @@ class DBImpl final : public DB {
   };
 
   void Log(const std::string& line);
+  // Owner: publishes a new ReadView of mem_, frozen_ and the current Version (read_view.cc).
+  // Called after every change of any of them, before anything is deleted on its account.
+  void PublishView();
+  // Any thread: the view and sequence options asks for.
+  ViewAtSequence AcquireView(const ReadOptions& options) const;
+  // Applies f to stats_ under stats_mu_ (owner).
+  template <class F>
+  void UpdateStats(F f) {
+    std::lock_guard<std::mutex> l(stats_mu_);
+    f(stats_);
+  }
   Status NewWal(uint64_t* number, std::unique_ptr<WalWriter>* writer);
   // NewWal, then a MANIFEST edit registering it (before it holds any write).
   Status NewRegisteredWal(uint64_t* number, std::unique_ptr<WalWriter>* writer);
@@ -126,8 +167,8 @@ class DBImpl final : public DB {
   // Flushes frozen_.front() on the calling (owner) thread and installs it; used while the helper
   // runs a compaction and the frozen memtables are at their limit.
   Status FlushOldestInline();
-  // Counts one lookup that went past file f of level; schedules its compaction when it has used
-  // up its allowed seeks (see Get).
+  // Counts one lookup that went past file f of level; asks for its compaction when it has used
+  // up its allowed seeks (see Get). Any thread.
   void ChargeSeek(const FileMeta& f, int level);
   // The compaction of the file whose seeks ran out, if it is still live; clears the request.
   std::unique_ptr<CompactionPlan> PickSeekCompaction();
@@ -144,6 +185,8 @@ class DBImpl final : public DB {
   void DeleteObsoleteFiles();
   std::vector<SequenceNumber> LiveSnapshots() const;
   void SetBackgroundError(const Status& s);
+  // Adds the time since start to the stall counter.
+  void AddStallTime(std::chrono::steady_clock::time_point start);
   // A failed WAL append/sync: NoSpace arms a WAL roll, anything else becomes the background error.
   void WalWriteFailed(const Status& s);
   // Starts a new WAL for the active memtable after a failed write to the current one.
@@ -181,7 +224,10 @@ class DBImpl final : public DB {
   bool wal_needs_roll_ = false;  // a write to wal_ failed (NoSpace): roll before the next write
   std::deque<MemGeneration> frozen_;
 
-  std::list<SnapshotImpl*> snapshots_;
+  mutable std::mutex view_mu_;
+  std::shared_ptr<const ReadView> view_;   // guarded by view_mu_ (the owner may read it without)
+  SequenceNumber published_sequence_ = 0;  // guarded by view_mu_
+  std::list<SnapshotImpl*> snapshots_;     // guarded by view_mu_
   std::set<uint64_t> pending_outputs_;
   std::unique_ptr<HelperThread> worker_;
   std::unique_ptr<Job> job_;  // at most one at a time
@@ -189,19 +235,21 @@ class DBImpl final : public DB {
   // VersionSet::current_id() of the last Version for which the picker found nothing to do.
   uint64_t idle_version_id_ = UINT64_MAX;
   // Seek compaction: seeks left per file number, and the file (0 = none) waiting to be compacted.
-  std::unordered_map<uint64_t, int> seeks_left_;
-  uint64_t seek_compaction_number_ = 0;
-  int seek_compaction_level_ = 0;
-  uint64_t gets_since_poll_ = 0;
+  std::mutex seek_mu_;
+  std::unordered_map<uint64_t, int> seeks_left_;  // guarded by seek_mu_
+  uint64_t seek_compaction_number_ = 0;           // guarded by seek_mu_
+  int seek_compaction_level_ = 0;                 // guarded by seek_mu_
+  std::atomic<bool> seek_compaction_wanted_{false};
   Status bg_error_;
   Status last_failure_;         // the last recoverable background failure (OK after a success)
   int64_t retry_after_us_ = 0;  // no background work is started before this (env clock)
   int64_t retry_backoff_us_ = 0;
   int64_t last_failure_us_ = 0;  // when background work last failed (env clock)
   static constexpr int64_t kMinBackoffUs = 100 * 1000, kMaxBackoffUs = 5 * 1000 * 1000;
-  bool closed_ = false;
+  std::atomic<bool> closed_{false};
 
-  DBStats stats_;
+  std::mutex stats_mu_;
+  DBStats stats_;  // the counters; guarded by stats_mu_
 };
 
 }  // namespace keyva

@@ -8,9 +8,10 @@
 // NewIterator). A malformed key or stored value makes the iterator invalid with Corruption.
 //
 // Lifetime: a DBIter holds shared_ptrs to the memtables, the Version and the block cache it reads,
-// so it stays valid while the DB flushes, compacts, and even after the DB is closed. It belongs to
-// the owner thread (like every DB object), and reads a fixed state: writes made after NewIterator
-// are not seen.
+// so it stays valid while the DB flushes, compacts, and even after the DB is closed. It may be
+// made on any thread (from the published view, read_view.cc) and used by one thread at a time,
+// and reads a fixed state: the view and sequence of NewIterator (the active memtable gains
+// entries meanwhile, above that sequence, which the iterator skips).
 #include "internal/engine/db/db_impl.h"
 #include "internal/engine/db/memtable.h"
 #include "internal/engine/db/merging_iterator.h"
@@ -103,11 +104,11 @@ class DBIter final : public DBIterator {
 }  // namespace
 
 std::unique_ptr<DBIterator> DBImpl::NewIterator(const ReadOptions& options) {
-  SequenceNumber snapshot =
-      options.snapshot ? options.snapshot->sequence() : versions_->last_sequence();
-  std::vector<std::shared_ptr<MemTable>> mems{mem_};
-  for (const auto& g : frozen_) mems.push_back(g.mem);
-  auto version = versions_->current();
+  const ViewAtSequence v = AcquireView(options);
+  const SequenceNumber snapshot = v.sequence;
+  std::vector<std::shared_ptr<MemTable>> mems{v.view->mem};
+  mems.insert(mems.end(), v.view->frozen.begin(), v.view->frozen.end());
+  std::shared_ptr<const Version> version = v.view->version;
   // One child per memtable and per L0 file, one per deeper level.
   std::vector<std::unique_ptr<Iterator>> children;
   children.reserve(mems.size() + version->files[0].size() + config::kNumLevels - 1);

@@ -1,22 +1,19 @@
-// The point-read path: DBImpl::Get, and snapshots.
+// The point-read path: DBImpl::Get, on any thread.
 //
-// Get looks for the newest version of key at or below the read's sequence (the snapshot's, or the
-// last sequence): in the active memtable, then the frozen memtables newest first, then the SSTs of
-// the current Version - every L0 file whose key range covers the key, newest first, then at most
-// one file per level from L1 down (Version::FindFile). An SST is probed through the TableCache
-// (table_cache.h) and SstReader::GetWithHash (table/sst_reader.h), which checks the bloom filter
-// with one hash computed per Get, then reads one data block (from the block cache or the file).
-// The first version found decides: a tombstone or an expired value is NotFound; otherwise the
-// stored value is decoded (value_format.h) into the bytes and their ValueMeta.
+// Get takes the published view and sequence (AcquireView, read_view.cc; or the snapshot's
+// sequence) and looks for the newest version of key at or below that sequence: in the active
+// memtable, then the frozen memtables newest first, then the SSTs of the current Version - every L0
+// file whose key range covers the key, newest first, then at most one file per level from L1 down
+// (Version::FindFile). An SST is probed through the TableCache (table_cache.h) and
+// SstReader::GetWithHash (table/sst_reader.h), which checks the bloom filter with one hash computed
+// per Get, then reads one data block (from the block cache or the file). The first version found
+// decides: a tombstone or an expired value is NotFound; otherwise the stored value is decoded
+// (value_format.h) into the bytes and their ValueMeta.
 //
 // Seek accounting (LevelDB's allowed_seeks): a lookup that had to probe past a file charges that
-// file (ChargeSeek, background.cc); a file charged too often gets compacted.
-//
-// Snapshots: GetSnapshot records the last sequence in snapshots_ (a list, so release is O(1));
-// LiveSnapshots is what flushes, compactions and memtable rewrites must preserve. Everything here
-// runs on the owner thread.
+// file (ChargeSeek, background.cc); a file charged too often is compacted once the owner next
+// schedules work. Get takes no lock after AcquireView except that seek accounting.
 #include <cstring>
-#include <iterator>
 
 #include "internal/engine/db/db_impl.h"
 #include "internal/engine/db/filename.h"
@@ -27,36 +24,19 @@
 
 namespace keyva {
 
-const Snapshot* DBImpl::GetSnapshot() {
-  auto* s = new SnapshotImpl(versions_->last_sequence());
-  snapshots_.push_back(s);
-  s->pos = std::prev(snapshots_.end());
-  return s;
-}
-
-void DBImpl::ReleaseSnapshot(const Snapshot* snapshot) {
-  auto* s = const_cast<SnapshotImpl*>(static_cast<const SnapshotImpl*>(snapshot));
-  snapshots_.erase(s->pos);
-  delete s;
-}
-
-std::vector<SequenceNumber> DBImpl::LiveSnapshots() const {
-  std::vector<SequenceNumber> v;
-  for (const SnapshotImpl* s : snapshots_) v.push_back(s->sequence());
-  return v;
-}
-
 Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string* value,
                    ValueMeta* meta) {
-  if (closed_) return Status::InvalidArgument("the database is closed");
-  SequenceNumber snapshot =
-      options.snapshot ? options.snapshot->sequence() : versions_->last_sequence();
+  if (closed_.load(std::memory_order_relaxed)) {
+    return Status::InvalidArgument("the database is closed");
+  }
+  const ViewAtSequence v = AcquireView(options);
+  const SequenceNumber snapshot = v.sequence;
   std::string stored;
   ValueType type;
   SequenceNumber seq;
-  bool found = mem_->Get(key, snapshot, &type, &stored, &seq);
-  for (auto it = frozen_.rbegin(); !found && it != frozen_.rend(); ++it) {
-    found = it->mem->Get(key, snapshot, &type, &stored, &seq);
+  bool found = v.view->mem->Get(key, snapshot, &type, &stored, &seq);
+  for (auto it = v.view->frozen.begin(); !found && it != v.view->frozen.end(); ++it) {
+    found = (*it)->Get(key, snapshot, &type, &stored, &seq);
   }
   if (!found) {
     // The internal lookup key, on the stack for ordinary key sizes.
@@ -73,7 +53,7 @@ Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string
       lookup = large;
     }
     const uint64_t key_hash = Hash64(key);  // one hash for every file's bloom filter
-    const Version* version = versions_->current_ptr();
+    const Version* version = v.view->version.get();
     std::string ikey;
     auto probe = [&](const FileMeta& f) -> Status {
       std::shared_ptr<SstReader> reader;
@@ -118,10 +98,6 @@ Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string
       Status s = probe(f);
       if (!s.ok()) return s;
     }
-  }
-  // A read-only owner never calls PollBackgroundWork: install finished work now and then.
-  if ((job_ && (++gets_since_poll_ & 1023) == 0) || (!job_ && seek_compaction_number_ != 0)) {
-    PollBackgroundWork();
   }
   if (!found || type == ValueType::kDeletion) return Status::NotFound("key not found");
   std::string_view bytes;

@@ -164,6 +164,8 @@ Status DBImpl::OpenImpl() {
   versions_->RegisterWal(wal_number_);
   s = versions_->WriteNewManifest();
   if (!s.ok()) return s;
+  PublishView();
+  Publish();
   if (options_.background_work) worker_ = std::make_unique<HelperThread>();
   DeleteObsoleteFiles();
   if (flush_replayed) MaybeScheduleWork();
@@ -220,9 +222,12 @@ Status DBImpl::Close() {
     if (s.ok()) s = ws.ok() ? cs : ws;
     wal_.reset();
   }
-  while (!snapshots_.empty()) {
-    delete snapshots_.front();
-    snapshots_.pop_front();
+  {
+    std::lock_guard<std::mutex> l(view_mu_);
+    while (!snapshots_.empty()) {
+      delete snapshots_.front();
+      snapshots_.pop_front();
+    }
   }
   versions_.reset();
   lock_.reset();

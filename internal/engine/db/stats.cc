@@ -1,6 +1,7 @@
 // The DB's reports on itself: GetStats (counters, level sizes, cache usage; db.h DBStats) and
 // VerifyIntegrity (the current Version's invariants, then every live SST's checksums, read from
-// disk). Both run on the owner thread and change nothing.
+// disk). GetStats runs on any thread (the counters under stats_mu_, the rest from the published
+// view); VerifyIntegrity on the owner thread. Neither changes anything.
 #include "internal/engine/db/db_impl.h"
 #include "internal/engine/db/filename.h"
 #include "internal/engine/db/memtable.h"
@@ -11,25 +12,28 @@
 namespace keyva {
 
 DBStats DBImpl::GetStats() {
-  DBStats s = stats_;
-  auto version = versions_->current();
+  DBStats s;
+  {
+    std::lock_guard<std::mutex> l(stats_mu_);
+    s = stats_;
+  }
+  const ViewAtSequence v = AcquireView(ReadOptions{});
+  const Version& version = *v.view->version;
   s.levels.assign(config::kNumLevels, LevelStats{});
   s.live_sst_bytes = 0;
   for (int level = 0; level < config::kNumLevels; level++) {
-    s.levels[level].files = version->NumFiles(level);
-    s.levels[level].bytes = version->LevelBytes(level);
+    s.levels[level].files = version.NumFiles(level);
+    s.levels[level].bytes = version.LevelBytes(level);
     s.live_sst_bytes += s.levels[level].bytes;
   }
-  s.memtable_bytes = mem_ ? mem_->ApproximateMemoryUsage() : 0;
-  s.frozen_memtables = static_cast<int>(frozen_.size());
+  s.memtable_bytes = v.view->mem->ApproximateMemoryUsage();
+  s.frozen_memtables = static_cast<int>(v.view->frozen.size());
   s.wal_bytes = 0;
-  std::vector<uint64_t> wals = mem_wals_;
-  for (const auto& g : frozen_) wals.insert(wals.end(), g.wals.begin(), g.wals.end());
-  for (uint64_t w : wals) {
+  for (uint64_t w : v.view->wals) {
     uint64_t size = 0;
     if (env_->GetFileSize(WalFileName(dir_, w), &size).ok()) s.wal_bytes += size;
   }
-  s.last_sequence = versions_->last_sequence();
+  s.last_sequence = v.sequence;
   uint64_t written = s.flush_bytes_written + s.compaction_bytes_written;
   s.write_amplification =
       s.user_bytes_written ? static_cast<double>(written) / s.user_bytes_written : 0.0;
@@ -38,8 +42,6 @@ DBStats DBImpl::GetStats() {
   s.cache_pinned = block_cache_->PinnedUsage();
   s.cache_hits = block_cache_->Hits();
   s.cache_misses = block_cache_->Misses();
-  s.background_error = bg_error_.ok() ? "" : bg_error_.ToString();
-  s.compactions_running = job_ && job_->kind == Job::Kind::kCompaction ? 1 : 0;
   return s;
 }
 

@@ -3,9 +3,11 @@
 // Write (owner thread only): validate sizes -> MakeRoomForWrite -> roll the WAL if the last
 // write to it failed -> one WAL record per batch (WalWriter::AddRecord, fsync when sync=always)
 // -> insert every entry into the active memtable (MemTable::Add) with consecutive sequence
-// numbers -> advance the last sequence. A batch is visible to readers only after its WAL record
-// was written; a failed WAL write still uses up the batch's sequence numbers (its record may be
-// partly in the log) and never reaches the memtable.
+// numbers -> advance the last sequence -> publish it (unless WriteOptions::publish is off; then
+// Publish does it later). A batch is visible to readers only after its WAL record was written
+// and it was published; a failed WAL write still uses up the batch's sequence numbers (its record
+// may be partly in the log) and never reaches the memtable. A freeze or a memtable rewrite
+// publishes a new read view (read_view.cc) before the write goes on.
 //
 // MakeRoomForWrite, when the memtable is full (Options::memtable_bytes):
 //   - a memtable that is at least half versions shadowed by newer ones is rewritten in memory
@@ -48,9 +50,17 @@ Status DBImpl::NewWal(uint64_t* number, std::unique_ptr<WalWriter>* writer) {
   return Status::OK();
 }
 
+void DBImpl::AddStallTime(std::chrono::steady_clock::time_point start) {
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now() - start)
+                          .count();
+  UpdateStats([&](DBStats& st) { st.stall_micros += micros; });
+}
+
 void DBImpl::SetBackgroundError(const Status& s) {
   if (bg_error_.ok() && !s.ok()) {
     bg_error_ = s;
+    UpdateStats([&](DBStats& st) { st.background_error = s.ToString(); });
     Log("background error (writes now fail until reopen): " + s.ToString());
   }
 }
@@ -58,7 +68,10 @@ void DBImpl::SetBackgroundError(const Status& s) {
 Status DBImpl::Write(const WriteOptions& options, WriteBatch* batch) {
   if (closed_) return Status::InvalidArgument("the database is closed");
   if (!bg_error_.ok()) return bg_error_;
-  if (batch->Empty()) return Status::OK();
+  if (batch->Empty()) {
+    if (options.publish) Publish();
+    return Status::OK();
+  }
   Status s = batch->Iterate([](ValueType, std::string_view key, std::string_view value) {
     if (key.size() > kMaxKeySize) return Status::InvalidArgument("key is too long");
     if (value.size() > kMaxValueSize) return Status::InvalidArgument("value is too large");
@@ -95,7 +108,8 @@ Status DBImpl::Write(const WriteOptions& options, WriteBatch* batch) {
     return Status::OK();
   });
   versions_->SetLastSequence(seq - 1);
-  stats_.user_bytes_written += batch->Contents().size();
+  UpdateStats([&](DBStats& st) { st.user_bytes_written += batch->Contents().size(); });
+  if (options.publish) Publish();
   return s;
 }
 
@@ -113,7 +127,7 @@ Status DBImpl::SyncWal() {
 }
 
 void DBImpl::WalWriteFailed(const Status& s) {
-  stats_.write_failures++;
+  UpdateStats([](DBStats& st) { st.write_failures++; });
   if (!IsRecoverable(s)) {
     SetBackgroundError(s);
     return;
@@ -139,7 +153,7 @@ Status DBImpl::RollWal() {
   std::unique_ptr<WalWriter> writer;
   Status s = NewRegisteredWal(&number, &writer);
   if (!s.ok()) {
-    stats_.write_failures++;
+    UpdateStats([](DBStats& st) { st.write_failures++; });
     if (!IsRecoverable(s)) SetBackgroundError(s);
     return s;
   }
@@ -152,6 +166,7 @@ Status DBImpl::RollWal() {
   mem_wals_.push_back(number);
   wal_dirty_ = false;
   wal_needs_roll_ = false;
+  PublishView();  // for its WAL list
   Log("writes continue in WAL " + std::to_string(number) + " after a failed write");
   return Status::OK();
 }
@@ -163,23 +178,19 @@ Status DBImpl::MakeRoomForWrite() {
   if (job_ && versions_->current_ptr()->NumFiles(0) >= config::kL0SlowdownTrigger) {
     auto stall_start = std::chrono::steady_clock::now();
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    stats_.slowdowns++;
+    UpdateStats([](DBStats& st) { st.slowdowns++; });
     while (job_ && versions_->current_ptr()->NumFiles(0) >= config::kL0StopTrigger) {
       Status s = WaitForJob();
       if (!s.ok()) return s;
       MaybeScheduleWork();
-      stats_.stops++;
+      UpdateStats([](DBStats& st) { st.stops++; });
     }
-    stats_.stall_micros += std::chrono::duration_cast<std::chrono::microseconds>(
-                               std::chrono::steady_clock::now() - stall_start)
-                               .count();
+    AddStallTime(stall_start);
   }
   // A write that had to wait for flush debt: count the stop and its time.
   auto count_stop = [this](std::chrono::steady_clock::time_point start) {
-    stats_.stall_micros += std::chrono::duration_cast<std::chrono::microseconds>(
-                               std::chrono::steady_clock::now() - start)
-                               .count();
-    stats_.stops++;
+    AddStallTime(start);
+    UpdateStats([](DBStats& st) { st.stops++; });
   };
   bool rewrote = false;
   bool retried_early = false;
@@ -298,7 +309,8 @@ Status DBImpl::RewriteMemtable() {
   Log("memtable rewritten in memory: " + std::to_string(mem_->NumEntries()) + " entries -> " +
       std::to_string(kept.size()));
   mem_ = std::move(mem);
-  stats_.memtable_compactions++;
+  PublishView();
+  UpdateStats([](DBStats& st) { st.memtable_compactions++; });
   return Status::OK();
 }
 
@@ -317,7 +329,7 @@ Status DBImpl::FreezeMemtable() {
   if (wal_dirty_ && !wal_needs_roll_) s = wal_->Sync();
   (void)wal_->Close();  // the sync above decided what is durable; closing releases the descriptor
   if (!s.ok()) {
-    stats_.write_failures++;
+    UpdateStats([](DBStats& st) { st.write_failures++; });
     if (!IsRecoverable(s)) {
       SetBackgroundError(s);
       return s;
@@ -332,6 +344,7 @@ Status DBImpl::FreezeMemtable() {
   wal_number_ = number;
   wal_dirty_ = false;
   wal_needs_roll_ = false;
+  PublishView();
   MaybeScheduleWork();
   return Status::OK();
 }
