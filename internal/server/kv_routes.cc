@@ -1,5 +1,7 @@
 // The /kv and /seq handlers of Router: they turn requests into StorageJobs on a KvStore and
-// the jobs' results into responses (router.h).
+// the jobs' results into responses (router.h). Writes are submitted to the storage thread;
+// reads (GET and HEAD of values, listings and counters) run at once on the I/O thread through
+// StorageThread::Read.
 #include <boost/beast/core/string.hpp>
 #include <memory>
 
@@ -94,8 +96,9 @@ void Router::HandleKvGet(Target&& t, const Request& req, Responder respond) {
   state->key = std::move(t.key);
   state->if_none_match = std::move(if_none_match);
   StorageJob job;
-  // The value is shared or refused right where it was read: a batch of GETs of big values
-  // never holds more than one unshared copy beyond the response-memory budget.
+  // Run right here on the I/O thread (StorageThread::Read). The value is shared or refused right
+  // where it was read: GETs of big values never hold more than one unshared copy each beyond
+  // the response-memory budget.
   job.run = [state, memory = &memory_](KvStore& store) {
     state->status = store.Get(state->key, &state->entry);
     if (!state->status.ok()) return false;
@@ -138,7 +141,7 @@ void Router::HandleKvGet(Target&& t, const Request& req, Responder respond) {
     res.prepare_payload();
     respond(std::move(res));
   };
-  Submit(std::move(job), respond);
+  storage_->Read(std::move(job));
 }
 
 void Router::HandleKvPut(Target&& t, Request&& req, Responder respond) {
@@ -277,7 +280,7 @@ void Router::HandleKvList(Target&& t, Responder respond) {
                            {"next", r.next ? nlohmann::json(*r.next) : nlohmann::json(nullptr)}};
     respond(MakeJsonResponse(http::status::ok, body));
   };
-  Submit(std::move(job), respond);
+  storage_->Read(std::move(job));  // on this I/O thread
 }
 
 void Router::HandleSeq(Target&& t, const Request& req, Responder respond) {
@@ -325,7 +328,11 @@ void Router::HandleSeq(Target&& t, const Request& req, Responder respond) {
     }
     respond(MakeJsonResponse(http::status::ok, {{"name", state->name}, {"value", r.value}}));
   };
-  Submit(std::move(job), respond);
+  if (method == http::verb::post || method == http::verb::delete_) {
+    Submit(std::move(job), respond);
+  } else {
+    storage_->Read(std::move(job));  // GET and HEAD: on this I/O thread
+  }
 }
 
 }  // namespace keyva::server

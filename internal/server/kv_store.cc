@@ -23,28 +23,45 @@ std::string CounterKey(std::string_view name) {
   return k;
 }
 
-WriteOptions UnsyncedWrite() {
+WriteOptions WriteOptionsFor(KvStore::Commit commit) {
   WriteOptions w;
-  w.has_sync = true;
-  w.sync = SyncMode::kNone;
+  if (commit == KvStore::Commit::kGroup) {
+    // The storage thread syncs and publishes the whole group (kv_store.h).
+    w.has_sync = true;
+    w.sync = SyncMode::kNone;
+    w.publish = false;
+  }
   return w;
+}
+
+// What readers on any thread see: the published state.
+ReadOptions PublishedRead() { return ReadOptions(); }
+
+// What the owner's read-modify-write decisions see: every write so far, published or not.
+ReadOptions OwnerRead() {
+  ReadOptions r;
+  r.read_unpublished = true;
+  return r;
 }
 
 }  // namespace
 
-KvStore::KvStore(DB* db, std::function<int64_t()> now_micros)
-    : db_(db), now_micros_(std::move(now_micros)) {}
+KvStore::KvStore(DB* db, std::function<int64_t()> now_micros, Commit commit)
+    : db_(db), now_micros_(std::move(now_micros)), write_options_(WriteOptionsFor(commit)) {}
 
 Status KvStore::Write(WriteBatch* batch) {
-  Status s = db_->Write(UnsyncedWrite(), batch);
+  Status s = db_->Write(write_options_, batch);
   if (!s.ok() && write_error_.ok()) write_error_ = s;
   return s;
 }
 
-Status KvStore::Get(std::string_view key, KvEntry* entry) { return GetLive(key, entry, true); }
+Status KvStore::Get(std::string_view key, KvEntry* entry) {
+  return GetLive(PublishedRead(), key, entry, true);
+}
 
-Status KvStore::GetLive(std::string_view key, KvEntry* entry, bool with_etag) {
-  Status s = db_->Get(ReadOptions(), ValueKey(key), &entry->value, &entry->meta);
+Status KvStore::GetLive(const ReadOptions& read, std::string_view key, KvEntry* entry,
+                        bool with_etag) {
+  Status s = db_->Get(read, ValueKey(key), &entry->value, &entry->meta);
   if (!s.ok()) return s;
   if (entry->meta.ExpiredAt(now_micros_())) return Status::NotFound("expired");
   if (with_etag) entry->etag = ComputeEtag(entry->meta, entry->value);
@@ -64,7 +81,8 @@ WriteResult KvStore::Put(PutInput&& in) {
   KvEntry old;
   bool exists = false;
   // The old value decides the conditions, 201 vs 200, and keeps the mtime monotonic.
-  Status s = GetLive(in.key, &old, in.if_match || in.if_none_match || in.if_unmodified_since_s);
+  Status s = GetLive(OwnerRead(), in.key, &old,
+                     in.if_match || in.if_none_match || in.if_unmodified_since_s);
   if (s.ok()) {
     exists = true;
   } else if (!s.IsNotFound()) {
@@ -100,7 +118,8 @@ WriteResult KvStore::Delete(std::string_view key, const std::optional<EtagCondit
                             std::optional<int64_t> if_unmodified_since_s) {
   WriteResult r;
   KvEntry old;
-  Status s = GetLive(key, &old, if_match.has_value() || if_unmodified_since_s.has_value());
+  Status s =
+      GetLive(OwnerRead(), key, &old, if_match.has_value() || if_unmodified_since_s.has_value());
   if (!s.ok() && !s.IsNotFound()) {
     r.status = s;
     return r;
@@ -130,7 +149,9 @@ WriteResult KvStore::Delete(std::string_view key, const std::optional<EtagCondit
 ListResult KvStore::List(std::string_view prefix, std::string_view after, size_t limit) {
   ListResult r;
   const std::string engine_prefix = ValueKey(prefix);
-  std::unique_ptr<DBIterator> it = db_->NewIterator(ReadOptions{nullptr, false});
+  ReadOptions read = PublishedRead();
+  read.fill_cache = false;
+  std::unique_ptr<DBIterator> it = db_->NewIterator(read);
   const bool after_in_range = !after.empty() && after >= prefix;
   if (after_in_range) {
     const std::string start = ValueKey(after);
@@ -160,10 +181,11 @@ ListResult KvStore::List(std::string_view prefix, std::string_view after, size_t
   return r;
 }
 
-Status KvStore::ReadCounter(const std::string& engine_key, int64_t* value, bool* exists) {
+Status KvStore::ReadCounter(const ReadOptions& read, const std::string& engine_key, int64_t* value,
+                            bool* exists) {
   std::string text;
   ValueMeta meta;
-  Status s = db_->Get(ReadOptions(), engine_key, &text, &meta);
+  Status s = db_->Get(read, engine_key, &text, &meta);
   *exists = false;
   *value = 0;
   if (s.IsNotFound()) return Status::OK();
@@ -180,7 +202,7 @@ CounterResult KvStore::AddToCounter(std::string_view name, int64_t by) {
   CounterResult r;
   const std::string key = CounterKey(name);
   int64_t current;
-  r.status = ReadCounter(key, &current, &r.existed);
+  r.status = ReadCounter(OwnerRead(), key, &current, &r.existed);
   if (!r.status.ok()) return r;
   if (__builtin_add_overflow(current, by, &r.value)) {
     r.overflow = true;
@@ -199,7 +221,7 @@ CounterResult KvStore::AddToCounter(std::string_view name, int64_t by) {
 
 CounterResult KvStore::GetCounter(std::string_view name) {
   CounterResult r;
-  r.status = ReadCounter(CounterKey(name), &r.value, &r.existed);
+  r.status = ReadCounter(PublishedRead(), CounterKey(name), &r.value, &r.existed);
   return r;
 }
 
@@ -207,7 +229,7 @@ CounterResult KvStore::ResetCounter(std::string_view name) {
   CounterResult r;
   const std::string key = CounterKey(name);
   int64_t current;
-  r.status = ReadCounter(key, &current, &r.existed);
+  r.status = ReadCounter(OwnerRead(), key, &current, &r.existed);
   if (!r.status.ok() && !r.status.IsCorruption()) return r;
   // A counter holding garbage can still be reset.
   if (r.status.IsCorruption()) r.existed = true;

@@ -4,13 +4,20 @@
 // /seq/{name} under "c" + name (its value the decimal text of a signed 64-bit integer), so a
 // listing of values never meets a counter.
 //
-// Writes use WriteOptions with sync off: the storage thread makes a whole group of them durable
-// with one DB::SyncWal() before any of them is acknowledged (group commit).
+// Writes (with Commit::kGroup, as the storage thread makes them) have sync and publish off: the
+// storage thread makes a whole group of
+// them durable with one DB::SyncWal() and then visible with one DB::Publish() before any of
+// them is acknowledged (group commit). So a reader never sees a write that is not durable yet,
+// and sees every acknowledged one (the publish happens before the first response leaves).
 //
-// Conditional writes (If-Match / If-None-Match) read and write in one call on the owner thread,
-// so no other request can slip in between: they are atomic compare-and-set.
+// Conditional writes (If-Match / If-None-Match), counters and the 201-vs-200 decision read and
+// write in one call on the owner thread, reading everything written so far (published or not:
+// the earlier writes of the same group count), so no other request can slip in between: they
+// are atomic compare-and-set.
 //
-// Thread-safety: like the DB it wraps, a KvStore is used only by the DB's owner thread.
+// Thread-safety: the read operations Get, List and GetCounter may be called from any thread,
+// concurrently with each other and with the owner; they read the DB's published view. Put,
+// Delete, AddToCounter, ResetCounter and TakeWriteError only on the DB's owner thread.
 #pragma once
 
 #include <cstdint>
@@ -91,10 +98,15 @@ bool UnmodifiedSinceHolds(std::optional<int64_t> since_s, bool has_if_match, boo
 
 class KvStore {
  public:
-  // db must outlive the store. now_micros is the clock for modification and expiry times.
-  KvStore(DB* db, std::function<int64_t()> now_micros);
+  // How writes become visible. kGroup (the storage thread): unsynced and unpublished, the owner
+  // syncs and publishes the group. kEach (a store used alone: tests, tools): each write is
+  // published as it is made, with the DB's own sync mode.
+  enum class Commit { kGroup, kEach };
 
-  // OK and *entry filled, or NotFound when absent or expired, or the engine's error.
+  // db must outlive the store. now_micros is the clock for modification and expiry times.
+  KvStore(DB* db, std::function<int64_t()> now_micros, Commit commit = Commit::kEach);
+
+  // OK and *entry filled, or NotFound when absent or expired, or the engine's error. Any thread.
   Status Get(std::string_view key, KvEntry* entry);
 
   // Stores in.body under in.key unless a condition fails. The modification time is now, but
@@ -108,12 +120,13 @@ class KvStore {
                      std::optional<int64_t> if_unmodified_since_s = std::nullopt);
 
   // Up to limit live keys starting with prefix and sorting after `after` (exclusive; empty =
-  // from the start), ascending. next is set when more keys follow.
+  // from the start), ascending, from one consistent state. next is set when more keys follow.
+  // Any thread.
   ListResult List(std::string_view prefix, std::string_view after, size_t limit);
 
   // Adds by to counter name (absent counts as 0) and stores the sum.
   CounterResult AddToCounter(std::string_view name, int64_t by);
-  // The counter's value (0 and existed=false when absent).
+  // The counter's value (0 and existed=false when absent). Any thread.
   CounterResult GetCounter(std::string_view name);
   // Removes the counter (existed says whether it was there).
   CounterResult ResetCounter(std::string_view name);
@@ -125,12 +138,15 @@ class KvStore {
   Status TakeWriteError() { return std::exchange(write_error_, Status::OK()); }
 
  private:
-  Status GetLive(std::string_view key, KvEntry* entry, bool with_etag);
+  // Reads with read (published state, or the owner's everything-written-so-far).
+  Status GetLive(const ReadOptions& read, std::string_view key, KvEntry* entry, bool with_etag);
   Status Write(WriteBatch* batch);
-  Status ReadCounter(const std::string& engine_key, int64_t* value, bool* exists);
+  Status ReadCounter(const ReadOptions& read, const std::string& engine_key, int64_t* value,
+                     bool* exists);
 
   DB* const db_;
   const std::function<int64_t()> now_micros_;
+  const WriteOptions write_options_;
   Status write_error_;
 };
 

@@ -131,6 +131,9 @@ std::string ServerMetrics::RenderPrometheus(const DBStats& db, const StorageThre
         static_cast<double>(c.batches.load()), "counter");
   Gauge(&out, "keyva_storage_jobs_total", "Requests run by the storage thread",
         static_cast<double>(c.jobs.load()), "counter");
+  Gauge(&out, "keyva_storage_reads_total",
+        "Reads (GET, HEAD, listings, counter reads) served on the I/O threads",
+        static_cast<double>(c.reads.load()), "counter");
   Gauge(&out, "keyva_wal_syncs_total", "Group commits (one WAL fsync each)",
         static_cast<double>(c.wal_syncs.load()), "counter");
   Gauge(&out, "keyva_wal_sync_failures_total", "Failed WAL fsyncs",
@@ -179,6 +182,7 @@ nlohmann::json ServerMetrics::ServerJson(const StorageThread& storage,
   j["queue_rejected"] = c.rejected.load();
   j["storage_batches"] = c.batches.load();
   j["storage_jobs"] = c.jobs.load();
+  j["storage_reads"] = c.reads.load();
   j["wal_syncs"] = c.wal_syncs.load();
   j["wal_sync_failures"] = c.failed_syncs.load();
   j["slow_clients_cut"] = slow_clients_cut_.load();

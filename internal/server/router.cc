@@ -272,37 +272,19 @@ void Router::HandleHealth(Responder respond) {
 }
 
 void Router::HandleMetrics(Responder respond) {
-  auto stats = std::make_shared<DBStats>();
-  StorageJob job;
-  job.run = [stats](KvStore& store) {
-    *stats = store.db()->GetStats();
-    return false;
-  };
-  job.complete = [this, stats, respond](const Status&) {
-    Response res{http::status::ok, 11};
-    res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-    res.set(http::field::cache_control, "no-store");
-    res.body() = metrics_->RenderPrometheus(*stats, *storage_, memory_);
-    res.prepare_payload();
-    respond(std::move(res));
-  };
-  Submit(std::move(job), respond);
+  Response res{http::status::ok, 11};
+  res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+  res.set(http::field::cache_control, "no-store");
+  res.body() = metrics_->RenderPrometheus(storage_->EngineStats(), *storage_, memory_);
+  res.prepare_payload();
+  respond(std::move(res));
 }
 
 void Router::HandleStats(Responder respond) {
-  auto stats = std::make_shared<DBStats>();
-  StorageJob job;
-  job.run = [stats](KvStore& store) {
-    *stats = store.db()->GetStats();
-    return false;
-  };
-  job.complete = [this, stats, respond](const Status&) {
-    respond(
-        MakeJsonResponse(http::status::ok, {{"engine", DBStatsJson(*stats)},
-                                            {"engine_fields", EngineStatsFieldsJson()},
-                                            {"server", metrics_->ServerJson(*storage_, memory_)}}));
-  };
-  Submit(std::move(job), respond);
+  respond(
+      MakeJsonResponse(http::status::ok, {{"engine", DBStatsJson(storage_->EngineStats())},
+                                          {"engine_fields", EngineStatsFieldsJson()},
+                                          {"server", metrics_->ServerJson(*storage_, memory_)}}));
 }
 
 void Router::HandleLimits(Responder respond) {

@@ -12,8 +12,10 @@
 //
 // Work is split so the body is never read for a request that will be refused: CheckHeader runs
 // on the header alone (route, method, key and query syntax, auth, body length), then the session
-// reads the body and calls Handle. Handle answers directly (errors, health, web page) or
-// submits a StorageJob; a full storage channel is answered with 503 + Retry-After.
+// reads the body and calls Handle. Handle answers directly (errors, health, web page, stats and
+// metrics), runs a read on the calling I/O thread (GET/HEAD of values, listings, counter reads:
+// StorageThread::Read over the published view), or submits a write as a StorageJob to the
+// storage thread; a full storage channel is answered with 503 + Retry-After.
 //
 // Thread-safety: CheckHeader and Handle may be called from any I/O thread concurrently; the
 // Responder is called exactly once, from an I/O thread or from the storage thread, so it must

@@ -12,7 +12,7 @@ StorageThread::StorageThread(std::unique_ptr<DB> db, Settings settings,
                              std::function<int64_t()> now_micros)
     : db_(std::move(db)),
       settings_(settings),
-      store_(db_.get(), std::move(now_micros)),
+      store_(db_.get(), std::move(now_micros), KvStore::Commit::kGroup),
       channel_(settings.queue_capacity) {}
 
 // A destructor cannot report; keyvad calls Stop() itself and reports its Status.
@@ -64,6 +64,12 @@ void StorageThread::NoteFailure(const Status& s) {
   healthy_.store(false, std::memory_order_release);
 }
 
+void StorageThread::Read(StorageJob&& job) {
+  counters_.reads.fetch_add(1, std::memory_order_relaxed);
+  (void)job.run(store_);
+  job.complete(Status::OK());
+}
+
 void StorageThread::Loop() {
   std::vector<StorageJob> batch;
   batch.reserve(settings_.max_batch);
@@ -108,6 +114,12 @@ void StorageThread::RunBatch(std::vector<StorageJob>* batch) {
                     std::count(wrote.begin(), wrote.end(), true), sync.ToString());
     }
   }
+  // Readers on the I/O threads see the batch from now on: after its sync (so never a write a
+  // crash could still take away), before any of its responses (so a request sent after a
+  // response sees what it acknowledged). A batch whose sync failed is published too: its writes
+  // are in the memtable and the next successful group would publish them anyway; they were
+  // not acknowledged, and may or may not survive a restart (db.h).
+  if (any_wrote) db_->Publish();
   // After a full disk, the first batch that writes and syncs cleanly makes the server healthy.
   if (unhealthy_from_full_disk_ && any_wrote && sync.ok() && write_error.ok() &&
       !healthy_.load(std::memory_order_acquire)) {

@@ -1,18 +1,25 @@
 // StorageThread: the one thread that owns the DB, and the channel that feeds it.
 //
-// I/O threads Submit() StorageJobs; a full channel refuses (the caller answers 503). The thread
-// loops: take a batch of jobs from the channel (up to max_batch, oldest first), run each in order
-// (writes go to the WAL with sync off), then — when sync is kAlways and any job of the batch
+// Writes: I/O threads Submit() StorageJobs; a full channel refuses (the caller answers 503). The
+// thread loops: take a batch of jobs from the channel (up to max_batch, oldest first), run each in
+// order (writes go to the WAL with sync off), then — when sync is kAlways and any job of the batch
 // wrote — make the whole batch durable with ONE DB::SyncWal() (group commit), and only then call
-// every job's complete() with the outcome of that sync. complete() must not block: it hands the
+// every job's complete() with the outcome of that sync. Between the sync and the completions it
+// publishes the batch's writes to readers (DB::Publish). complete() must not block: it hands the
 // response to the request's session (by posting to the session's executor). When the channel is
 // idle the thread calls DB::PollBackgroundWork() about every idle_poll, and also after every batch,
 // so finished flushes and compactions get installed.
 //
+// Reads: Read() runs a read-only job right away on the calling I/O thread, against the DB's
+// published view (KvStore's Get, List and GetCounter are safe from any thread): a GET never
+// queues behind writes, and reads use every core. Since every acknowledged write was published
+// before its response was sent, a read sent after a write's response sees that write.
+//
 // Stop() closes the channel, runs every job still queued, syncs the WAL and closes the DB.
 //
-// Thread-safety: Submit, QueueDepth, counters() and healthy() from any thread; Start and Stop
-// from the thread that owns the StorageThread object. Jobs run on the storage thread.
+// Thread-safety: Submit, Read, EngineStats, QueueDepth, counters() and healthy() from any thread
+// (Read and EngineStats not after Stop); Start and Stop from the thread that owns the
+// StorageThread object. Submitted jobs run on the storage thread, Read jobs on the caller.
 #pragma once
 
 #include <atomic>
@@ -55,6 +62,7 @@ class StorageThread {
     std::atomic<uint64_t> wal_syncs{0};
     std::atomic<uint64_t> failed_syncs{0};
     std::atomic<uint64_t> rejected{0};  // Submit refused: channel full or closed
+    std::atomic<uint64_t> reads{0};     // jobs run by Read on the I/O threads
   };
 
   // Takes ownership of db. now_micros is the clock of the KvStore.
@@ -65,6 +73,12 @@ class StorageThread {
   // Queues job and returns true; returns false (job untouched) when the channel is full or
   // stopped.
   bool Submit(StorageJob* job);
+  // Runs a read-only job on the calling thread now: job.run (it must only call KvStore's read
+  // operations, and its return value is ignored), then job.complete(OK). An exception from
+  // job.run propagates to the caller (complete is then not called).
+  void Read(StorageJob&& job);
+  // The engine's statistics (DB::GetStats, safe from any thread).
+  DBStats EngineStats() const { return db_->GetStats(); }
   // Runs every queued job, syncs the WAL, closes the DB and joins the thread. Returns the DB's
   // Close status. Idempotent (later calls return OK).
   Status Stop();

@@ -71,20 +71,42 @@ nlohmann::json Json(const Response& r) { return nlohmann::json::parse(r.body());
 TEST_CASE("a full storage queue answers 503 with Retry-After; queued requests still finish") {
   Fixture f(/*queue_capacity=*/2);  // the storage thread is not started yet
   auto first = f.Send(MakeRequest(http::verb::put, "/kv/a", "1"));
-  auto second = f.Send(MakeRequest(http::verb::get, "/kv/a"));
+  auto second = f.Send(MakeRequest(http::verb::post, "/seq/n"));
   Response refused = f.Call(MakeRequest(http::verb::put, "/kv/b", "2"));
   CHECK(refused.result_int() == 503);
   CHECK(refused[http::field::retry_after] == "1");
   CHECK(Json(refused)["status"] == 503);
   CHECK(f.storage->counters().rejected == 1);
   CHECK(f.storage->QueueDepth() == 2);
+  // Reads never queue: answered at once from what is published (the queued PUT is not yet).
+  CHECK(f.Call(MakeRequest(http::verb::get, "/kv/a")).result_int() == 404);
+  CHECK(f.storage->counters().rejected == 1);
 
   f.storage->Start();
   CHECK(first.get().result_int() == 201);
-  Response got = second.get();
+  CHECK(Json(second.get())["value"] == 1);
+  Response got = f.Call(MakeRequest(http::verb::get, "/kv/a"));
   CHECK(got.result_int() == 200);
   CHECK(got.body() == "1");
   CHECK(f.Call(MakeRequest(http::verb::get, "/kv/b")).result_int() == 404);
+}
+
+TEST_CASE("reads run on the calling thread and see every acknowledged write") {
+  Fixture f;
+  f.storage->Start();
+  for (int i = 0; i < 50; i++) {
+    const std::string key = "/kv/r" + std::to_string(i % 5);
+    const std::string value = "v" + std::to_string(i);
+    REQUIRE(f.Call(MakeRequest(http::verb::put, key, value)).result_int() / 100 == 2);
+    Response got = f.Call(MakeRequest(http::verb::get, key));
+    CHECK(got.result_int() == 200);
+    CHECK(got.body() == value);
+    REQUIRE(f.Call(MakeRequest(http::verb::post, "/seq/c")).result_int() == 200);
+    CHECK(Json(f.Call(MakeRequest(http::verb::get, "/seq/c")))["value"] == i + 1);
+  }
+  CHECK(Json(f.Call(MakeRequest(http::verb::get, "/kv/?prefix=r")))["keys"].size() == 5);
+  CHECK(f.storage->counters().jobs == 100);  // the PUTs and POSTs only
+  CHECK(f.storage->counters().reads == 101);
 }
 
 TEST_CASE("writes queued together are made durable with one WAL sync") {
@@ -93,12 +115,11 @@ TEST_CASE("writes queued together are made durable with one WAL sync") {
   for (int i = 0; i < 10; i++) {
     replies.push_back(f.Send(MakeRequest(http::verb::put, "/kv/k" + std::to_string(i), "v")));
   }
-  replies.push_back(f.Send(MakeRequest(http::verb::get, "/kv/k3")));
   f.storage->Start();  // the whole queue is one batch
   for (int i = 0; i < 10; i++) CHECK(replies[i].get().result_int() == 201);
-  CHECK(replies[10].get().body() == "v");
+  CHECK(f.Call(MakeRequest(http::verb::get, "/kv/k3")).body() == "v");
   CHECK(f.storage->counters().batches == 1);
-  CHECK(f.storage->counters().jobs == 11);
+  CHECK(f.storage->counters().jobs == 10);
   CHECK(f.storage->counters().wal_syncs == 1);
   // Reads alone need no sync.
   f.Call(MakeRequest(http::verb::get, "/kv/k1"));
@@ -139,13 +160,15 @@ TEST_CASE("a failed group commit fails the batch's writes but not its reads") {
   // storage thread takes it.
   uint64_t write_ops = 0;
   Fixture f(16, [&](DB* db, FaultEnv* env) {
-    KvStore store(db, [env] { return env->NowMicros(); });
+    KvStore store(
+        db, [env] { return env->NowMicros(); }, KvStore::Commit::kGroup);
     REQUIRE(store.Put(Input("warm", "v")).status.ok());
     REQUIRE(db->SyncWal().ok());
     uint64_t before = env->OperationCount();
     REQUIRE(store.Put(Input("warm", "w")).status.ok());
     write_ops = env->OperationCount() - before;
     REQUIRE(db->SyncWal().ok());
+    db->Publish();
   });
   REQUIRE(write_ops > 0);
   auto put_a = f.Send(MakeRequest(http::verb::put, "/kv/a", "1"));
