@@ -24,9 +24,9 @@
 -- bench shares the machine's cores with the server, so whatever the client spends per request
 -- is taken from the server. Every request a thread can send is therefore formatted once, in
 -- init() (one string per key and method, KEYS x ~200 bytes per thread for PUTs), and request()
--- only draws a key and returns that string: one random number and a table index, which costs
--- what a fixed request does. Formatting in request() (wrk.format, string.format) cost the client
--- about 20% more CPU per request (bench/README.md has the measurements).
+-- only draws a key and returns that string: one random number and a table index. That costs
+-- wrk 4-12% more CPU per request than a fixed request; formatting in request() (wrk.format,
+-- string.format) cost 19-33% more (bench/README.md has the measurements).
 --
 -- Values are VALUE_SIZE printable ASCII letters and digits (no encoding needed in any style).
 -- done() prints one JSON line starting with "KVJSON " that run.sh parses: requests, duration,

@@ -236,8 +236,9 @@ def main():
           "all three alike: with the bench's client, with wrk sending one fixed request from C "
           "(what wrk itself costs, no Lua per request), and with the per-request formatting the "
           "bench used before. Each cell: requests/s (wrk's CPU µs per request / nginx's CPU µs "
-          "per request; both grow when other work shares the cores). The bench's client at "
-          "≈1.0× the fixed request means the load generator adds nothing to wrk's own cost." %
+          "per request; both grow when other work shares the cores). The bench's client near "
+          "1.0× the fixed request means the load generator adds little to wrk's own cost; "
+          "requests/s swing with the machine's load, CPU per request much less." %
           max(row["get"]["rounds"] for row in calibration))
         w("")
         w("| connections | " + " | ".join(title for _, title in CALIBRATION) +
