@@ -7,22 +7,29 @@
 #   keyvad-always  keyvad --sync=always (fsync before acknowledging a write; its default)
 #   keyvad-none    keyvad --sync=none (writes reach the OS, not the disk, before the answer)
 #   nginx          nginx-light answering a fixed 200 with a 100-byte body (nginx.conf): the
-#                  ceiling of this machine + wrk for HTTP/1.1 keep-alive on loopback
+#                  ceiling of this machine + wrk for HTTP/1.1 keep-alive on loopback; it also
+#                  runs the calibration below
 #   etcd           etcd's v2 keys API (--enable-v2): PUT/GET /v2/keys/K; every write is in its
 #                  raft WAL, fsynced per batch (etcd has no unsynced mode)
 #   webdis         webdis (webdis.json) in front of redis-server: GET /GET/K.txt (the raw value,
 #                  like keyvad), SET as PUT /SET/K with the value as body; redis with its
 #                  append-only file on and appendfsync no, the durability of keyvad-none
 # Workloads (kv.lua): get, put, mix (90% GET / 10% PUT), uniform random keys out of --keys
-# preloaded ones, 100-byte values, wrk with 2 threads at each of --connections.
+# preloaded ones, 100-byte values, wrk with 2 threads at each of --connections. kv.lua formats
+# every request before the run, so wrk's cost per request is that of a fixed request.
+# Calibration: beside nginx's runs, 3 interleaved rounds of nginx's GET with the bench's client,
+# as one fixed request (wrk's own cost) and formatted per request (kv.lua before): the
+# "load generator check" line, printed at the end and in http.md and http_targets.md. Every run
+# records wrk's and the server's CPU time (user + system).
 #
 # Usage: bench/http/run.sh [--quick] [--servers=LIST] [--ops=LIST] [--connections=LIST]
 #                          [--duration=SECONDS] [--keys=N] [--keyvad=PATH] BUILD_DIR OUT_DIR
 #   --quick        3 s per run and 10,000 keys (default: 15 s, 100,000 keys)
 #   --keyvad=PATH  use this keyvad instead of building BUILD_DIR's (cmake --build --target keyvad)
 #   --check        exit 1 if any run saw an error (socket error or a non-2xx answer)
-# Writes OUT_DIR/http.jsonl (one line per run), http.json, http.md (the RESULTS.md section),
-# http_targets.md (the targets, PASS/MISS), http_throughput.dat, http_targets.dat (for
+# Writes OUT_DIR/http.jsonl (one line per run; calibration runs carry "round"), http.json,
+# http.md (the RESULTS.md section), http_targets.md (the targets, PASS/MISS, and the load
+# generator check), http_throughput.dat, http_targets.dat (for
 # bench/http/charts.gnuplot), and each server's log and wrk output under OUT_DIR/http-logs/.
 # A peer that is not installed or does not start is skipped and reported, never fatal.
 set -euo pipefail
@@ -62,6 +69,9 @@ build_dir=$(mkdir -p "${args[0]}" && cd "${args[0]}" && pwd)
 out_dir=$(mkdir -p "${args[1]}" && cd "${args[1]}" && pwd)
 if [[ -z $duration ]]; then duration=$([[ $quick -eq 1 ]] && echo 3 || echo 15); fi
 if [[ -z $keys ]]; then keys=$([[ $quick -eq 1 ]] && echo 10000 || echo 100000); fi
+# The calibration's interleaved runs: 3 rounds of a third of --duration each (at least 2 s).
+calibration_rounds=3
+calibration_secs=$(( duration / 3 > 2 ? duration / 3 : 2 ))
 command -v wrk >/dev/null || { echo "bench/http/run.sh: wrk not found" >&2; exit 2; }
 
 if [[ -z $keyvad ]]; then
@@ -205,11 +215,40 @@ start_webdis() {
   wait_http "$url/PING" "$!"
 }
 
-# run_wrk SERVER OP CONNECTIONS DURATION: one wrk run; appends its JSON line to $results.
+# cpu_delta BEFORE AFTER: user + system seconds of waited-for children between two outputs of
+# the times builtin (its second line: children's user and system time, as 1m2.345s).
+cpu_delta() {
+  awk 'FNR == 2 {
+      t = 0
+      for (i = 1; i <= 2; i++) { split($i, p, "m"); sub("s", "", p[2]); t += p[1] * 60 + p[2] }
+      if (FILENAME == ARGV[1]) before = t; else after = t
+    }
+    END { printf "%.3f\n", after - before }' "$1" "$2"
+}
+
+# server_cpu: user + system seconds so far of the running server's processes (those in pids,
+# and their children: nginx's workers).
+server_cpu() {
+  local p ticks=0 all=()
+  for p in "${pids[@]}"; do
+    all+=("$p")
+    mapfile -t -O "${#all[@]}" all < <(pgrep -P "$p" || true)
+  done
+  for p in "${all[@]}"; do
+    # after "PID (comm) ", utime and stime are the 12th and 13th fields (comm may hold spaces)
+    [[ -r /proc/$p/stat ]] && ticks=$((ticks + $(sed 's/.*) //' "/proc/$p/stat" |
+      awk '{print $12 + $13}')))
+  done
+  awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f\n", t / hz }'
+}
+
+# run_wrk SERVER OP CONNECTIONS DURATION [ROUND]: one wrk run; appends its JSON line to
+# $results, with wrk's and the server's CPU time over the run (user + system seconds; null for
+# the preload). ROUND marks a calibration run (run.sh's interleaved nginx runs).
 run_wrk() {
-  local server=$1 op=$2 conns=$3 secs=$4
-  local log=$out_dir/http-logs/$server-$op-c$conns.txt
-  local load
+  local server=$1 op=$2 conns=$3 secs=$4 round=${5:-}
+  local log=$out_dir/http-logs/$server-$op-c$conns${round:+-r$round}.txt
+  local load client_cpu=null server_cpu_s=null server_before
   load=$(cut -d' ' -f1 /proc/loadavg)
   if [[ $op == preload ]]; then
     # wrk sleeps for all of -d even after every thread stopped itself: each thread leaves a
@@ -230,9 +269,17 @@ run_wrk() {
     done
     wait "$wrk_pid" || true
   else
+    # get-fixed (calibration) sends the URL's own request: a preloaded key's path.
+    local target=$url
+    [[ $op == get-fixed ]] && target=$url/kv/key0000000
+    server_before=$(server_cpu)
+    times >"$data_root/times.before"  # builtins: no fork, so they see this shell's children
     KEYVA_BENCH_PRELOAD=0 wrk -t "$threads" -c "$conns" -d "${secs}s" --timeout 10s \
-      -s "$here/kv.lua" "$url" -- "$style" "$op" "$keys" "$value_size" "$conns" "$threads" \
+      -s "$here/kv.lua" "$target" -- "$style" "$op" "$keys" "$value_size" "$conns" "$threads" \
       >"$log" 2>&1 || true
+    times >"$data_root/times.after"
+    server_cpu_s=$(awk -v a="$(server_cpu)" -v b="$server_before" 'BEGIN { printf "%.3f", a - b }')
+    client_cpu=$(cpu_delta "$data_root/times.before" "$data_root/times.after")
   fi
   local line
   line=$(grep '^KVJSON ' "$log" | head -1 | cut -d' ' -f2-)
@@ -240,10 +287,14 @@ run_wrk() {
     echo "   $server $op c=$conns: wrk failed (see $log)" >&2
     line='{"failed":true}'
   fi
-  echo "{\"server\":\"$server\",\"op\":\"$op\",\"connections\":$conns,\"threads\":$threads,\"load1\":$load,\"wrk\":$line}" \
+  echo "{\"server\":\"$server\",\"op\":\"$op\",\"connections\":$conns,\"threads\":$threads,${round:+\"round\":$round,}\"load1\":$load,\"client_cpu_s\":$client_cpu,\"server_cpu_s\":$server_cpu_s,\"wrk\":$line}" \
     >>"$results"
-  jq -r '"   \(.server) \(.op) c=\(.connections): \(if .wrk.failed then "FAILED" else
-    "\((.wrk.requests / .wrk.duration_us * 1e6) | floor) req/s, p99 \(.wrk.latency_us.p99) us, errors \(.wrk.errors | add)" end)"' \
+  jq -r 'def us(cpu): (cpu / .wrk.requests * 1e7 | floor) / 10;
+    "   \(.server) \(.op) c=\(.connections)\(if .round then " round \(.round)" else "" end): \(
+    if .wrk.failed then "FAILED" else
+    "\((.wrk.requests / .wrk.duration_us * 1e6) | floor) req/s, p99 \(.wrk.latency_us.p99) us, errors \(.wrk.errors | add)\(
+    if .client_cpu_s and .wrk.requests > 0 then
+      ", CPU us/request: wrk \(us(.client_cpu_s)), server \(us(.server_cpu_s))" else "" end)" end)"' \
     <<<"$(tail -1 "$results")"
 }
 
@@ -272,6 +323,16 @@ for server in "${server_list[@]}"; do
   if [[ $server != nginx ]]; then run_wrk "$server" preload 64 600; fi
   for conns in "${conn_list[@]}"; do
     for op in "${op_list[@]}"; do run_wrk "$server" "$op" "$conns" "$duration"; done
+    # Calibration (nginx only): the bench's GET, the same GET as one fixed request, and the GET
+    # formatted per request as kv.lua used to, interleaved in short runs so that a change in the
+    # machine's load hits the three alike.
+    if [[ $server == nginx ]]; then
+      for round in $(seq "$calibration_rounds"); do
+        for op in get get-fixed get-format; do
+          run_wrk "$server" "$op" "$conns" "$calibration_secs" "$round"
+        done
+      done
+    fi
   done
   stop_all
   cp "$dir"/*.log "$out_dir/http-logs/" 2>/dev/null || true
