@@ -1363,7 +1363,8 @@ TEST_CASE("concurrent readers see every acknowledged write and one state per ite
   // The engine really did its background work under the readers.
   CHECK(r.stats.flushes >= 20);
   CHECK(r.stats.compactions >= 5);
-  CHECK(r.stats.memtable_compactions >= 1);
+  // (Memtable rewrites happen here too, but only when no flush is pending at the moment a memtable
+  // fills, which a busy helper can prevent for a whole burst; the inline test requires them.)
   CHECK(r.scans > 0);
   CHECK(r.snapshot_reads > 0);
 }
@@ -1395,6 +1396,7 @@ TEST_CASE("concurrent readers with flushes and compactions inline on the owner",
   REQUIRE(r.failure_count == 0);
   CHECK(r.stats.flushes >= 10);
   CHECK(r.stats.compactions >= 2);
+  CHECK(r.stats.memtable_compactions >= 1);  // inline: no flush is ever pending when one fills
 }
 
 }  // namespace keyva
