@@ -210,10 +210,11 @@ class DBImpl final : public DB {
   Env* const env_;
   const std::string dir_;
   std::unique_ptr<FileLock> lock_;
-  // Shared with the DB's iterators: their table readers use it (and give back their pinned bytes)
-  // even when an iterator outlives the DB.
+  // Shared with the DB's iterators: their table readers use the block cache (and give back their
+  // pinned bytes), and their level iterators open files through the table cache, even when an
+  // iterator outlives the DB.
   std::shared_ptr<BlockCache> block_cache_;
-  std::unique_ptr<TableCache> table_cache_;
+  std::shared_ptr<TableCache> table_cache_;
   std::unique_ptr<VersionSet> versions_;
 
   std::shared_ptr<MemTable> mem_;

@@ -114,9 +114,10 @@ std::unique_ptr<DBIterator> DBImpl::NewIterator(const ReadOptions& options) {
   children.reserve(mems.size() + version->files[0].size() + config::kNumLevels - 1);
   for (const auto& m : mems) children.push_back(m->NewIterator());
   bool fill_cache = options.fill_cache;
-  auto open_file = [this, fill_cache](const FileMeta& f) -> std::unique_ptr<Iterator> {
+  auto open_file = [tables = table_cache_,
+                    fill_cache](const FileMeta& f) -> std::unique_ptr<Iterator> {
     std::shared_ptr<SstReader> reader;
-    Status s = table_cache_->Get(f, &reader);
+    Status s = tables->Get(f, &reader);
     if (!s.ok()) return NewEmptyIterator(s);
     return reader->NewIterator(fill_cache);
   };

@@ -67,7 +67,7 @@ DBImpl::DBImpl(const Options& options, std::string dir)
       dir_(dir.size() > 1 && dir.back() == '/' ? dir.substr(0, dir.size() - 1) : dir) {
   block_cache_ = std::make_shared<BlockCache>(options_.block_cache_bytes);
   table_cache_ =
-      std::make_unique<TableCache>(env_, dir_, options_.max_open_files, block_cache_.get());
+      std::make_shared<TableCache>(env_, dir_, options_.max_open_files, block_cache_.get());
   versions_ = std::make_unique<VersionSet>(env_, dir_);
   stats_.levels.resize(config::kNumLevels);
 }
