@@ -1,23 +1,85 @@
+// TableCache: shards, each a map by file number plus an LRU list; see table_cache.h.
 #include "internal/engine/db/table_cache.h"
+
+#include <list>
+#include <mutex>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "internal/engine/db/filename.h"
 #include "internal/engine/table/block_cache.h"
 #include "internal/engine/table/sst_reader.h"
 
 namespace keyva {
+namespace {
+
+size_t OpenFileLimit(int max_open_files) {
+  return max_open_files > 0 ? static_cast<size_t>(max_open_files) : 1;
+}
+
+// log2 of the number of shards for `capacity` open files (see table_cache.h).
+unsigned ShardBitsFor(size_t capacity) {
+  unsigned bits = 0;
+  while ((size_t{2} << bits) <= TableCache::kMaxShards &&
+         capacity / (size_t{2} << bits) >= TableCache::kMinFilesPerShard) {
+    bits++;
+  }
+  return bits;
+}
+
+// File numbers are handed out in sequence, with WAL and manifest numbers in between, so they
+// are mixed (splitmix64's finalizer) before their top bits pick a shard.
+uint64_t MixNumber(uint64_t number) {
+  uint64_t h = number * 0x9e3779b97f4a7c15ull;
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebull;
+  return h ^ (h >> 31);
+}
+
+}  // namespace
+
+// One shard; aligned to a cache line so that neighbouring shards' locks do not share one.
+struct alignas(64) TableCache::Shard {
+  struct Entry {
+    std::shared_ptr<SstReader> reader;
+    std::list<uint64_t>::iterator lru_pos;
+  };
+
+  size_t capacity = 0;  // its part of max_open_files, fixed at construction
+  std::mutex mu;
+  std::unordered_map<uint64_t, Entry> map;
+  std::list<uint64_t> lru;  // front = most recently used
+};
 
 TableCache::TableCache(Env* env, std::string dir, int max_open_files, BlockCache* block_cache)
     : env_(env),
       dir_(std::move(dir)),
-      capacity_(max_open_files > 0 ? static_cast<size_t>(max_open_files) : 1),
-      block_cache_(block_cache) {}
+      block_cache_(block_cache),
+      shard_bits_(ShardBitsFor(OpenFileLimit(max_open_files))),
+      shards_(std::make_unique<Shard[]>(size_t{1} << shard_bits_)) {
+  // Split as evenly as integers allow; every part is at least 1 (NumShards() <= the limit).
+  const size_t limit = OpenFileLimit(max_open_files), n = NumShards();
+  for (size_t i = 0; i < n; i++) shards_[i].capacity = limit / n + (i < limit % n ? 1 : 0);
+}
+
+TableCache::~TableCache() = default;
+
+size_t TableCache::NumShards() const { return size_t{1} << shard_bits_; }
+
+TableCache::Shard& TableCache::ShardFor(uint64_t number) const {
+  return shards_[shard_bits_ == 0 ? 0 : MixNumber(number) >> (64 - shard_bits_)];
+}
 
 Status TableCache::Get(const FileMeta& f, std::shared_ptr<SstReader>* reader) {
+  Shard& shard = ShardFor(f.number);
   {
-    std::lock_guard<std::mutex> l(mu_);
-    auto it = map_.find(f.number);
-    if (it != map_.end()) {
-      lru_.splice(lru_.begin(), lru_, it->second.lru_pos);
+    std::lock_guard<std::mutex> l(shard.mu);
+    auto it = shard.map.find(f.number);
+    if (it != shard.map.end()) {
+      shard.lru.splice(shard.lru.begin(), shard.lru, it->second.lru_pos);
       *reader = it->second.reader;
       return Status::OK();
     }
@@ -34,29 +96,39 @@ Status TableCache::Get(const FileMeta& f, std::shared_ptr<SstReader>* reader) {
   s = SstReader::Open(std::move(file), f.file_size, f.number, name, block_cache_, &opened);
   if (!s.ok()) return s;
 
-  std::lock_guard<std::mutex> l(mu_);
-  auto it = map_.find(f.number);
-  if (it != map_.end()) {  // another thread opened it meanwhile
+  // Readers dropped below (ours if another thread won, or evicted ones) are released after the
+  // lock is let go: that closes files and unpins their index and filter bytes.
+  std::vector<std::shared_ptr<SstReader>> dropped;
+  std::lock_guard<std::mutex> l(shard.mu);
+  auto it = shard.map.find(f.number);
+  if (it != shard.map.end()) {  // another thread opened it meanwhile
+    shard.lru.splice(shard.lru.begin(), shard.lru, it->second.lru_pos);
     *reader = it->second.reader;
+    dropped.push_back(std::move(opened));
     return Status::OK();
   }
-  lru_.push_front(f.number);
-  map_[f.number] = Entry{opened, lru_.begin()};
-  while (map_.size() > capacity_) {
-    map_.erase(lru_.back());
-    lru_.pop_back();
+  shard.lru.push_front(f.number);
+  shard.map[f.number] = Shard::Entry{opened, shard.lru.begin()};
+  while (shard.map.size() > shard.capacity) {
+    auto victim = shard.map.find(shard.lru.back());
+    dropped.push_back(std::move(victim->second.reader));
+    shard.map.erase(victim);
+    shard.lru.pop_back();
   }
   *reader = std::move(opened);
   return Status::OK();
 }
 
 void TableCache::Evict(uint64_t number) {
+  std::shared_ptr<SstReader> dropped;  // released after the lock is let go
   {
-    std::lock_guard<std::mutex> l(mu_);
-    auto it = map_.find(number);
-    if (it != map_.end()) {
-      lru_.erase(it->second.lru_pos);
-      map_.erase(it);
+    Shard& shard = ShardFor(number);
+    std::lock_guard<std::mutex> l(shard.mu);
+    auto it = shard.map.find(number);
+    if (it != shard.map.end()) {
+      dropped = std::move(it->second.reader);
+      shard.lru.erase(it->second.lru_pos);
+      shard.map.erase(it);
     }
   }
   if (block_cache_) block_cache_->EraseFile(number);

@@ -1,97 +1,223 @@
-// BlockCache: LRU list plus a hashed index by (file, offset); see block_cache.h.
+// BlockCache: shards, each an LRU list plus a hashed index by (file, offset); see block_cache.h.
 #include "internal/engine/table/block_cache.h"
 
 #include <cassert>
+#include <list>
+#include <mutex>
+#include <unordered_map>
+#include <utility>
 
 namespace keyva {
+namespace {
 
-BlockCache::BlockCache(size_t capacity_bytes) : capacity_(capacity_bytes) { index_.reserve(1024); }
+// (file number, offset), with HashKey of both computed once: it picks the shard and then serves
+// as the shard's hash-table hash.
+struct Key {
+  uint64_t file_number;
+  uint64_t offset;
+  uint64_t hash;
+  bool operator==(const Key& o) const { return file_number == o.file_number && offset == o.offset; }
+};
+
+struct Entry {
+  Key key;
+  std::shared_ptr<const Block> block;
+  size_t charge;
+};
+using LruList = std::list<Entry>;  // front = most recently used
+
+// log2 of the number of shards for a cache of `capacity` bytes (see block_cache.h).
+unsigned ShardBitsFor(size_t capacity) {
+  unsigned bits = 0;
+  while ((size_t{2} << bits) <= BlockCache::kMaxShards &&
+         capacity / (size_t{2} << bits) >= BlockCache::kMinShardBytes) {
+    bits++;
+  }
+  return bits;
+}
+
+// Part i of total split 1 << bits ways as evenly as integers allow; the parts add up to total.
+size_t EvenShare(size_t total, unsigned bits, size_t i) {
+  const size_t n = size_t{1} << bits;
+  return total / n + (i < total % n ? 1 : 0);
+}
+
+// A counter written only under its shard's mutex and read without it: a plain load and store
+// (no locked read-modify-write) is enough, and readers still see whole values.
+void Bump(std::atomic<uint64_t>* counter) {
+  counter->store(counter->load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+// One shard: its own lock, LRU list and index. Aligned to a cache line so that threads working
+// on neighbouring shards do not share one.
+struct alignas(64) BlockCache::Shard {
+  struct KeyHash {
+    size_t operator()(const Key& k) const noexcept { return static_cast<size_t>(k.hash); }
+  };
+
+  // The bytes of data blocks this shard may hold beside its share of the pinned bytes.
+  size_t Room(size_t pinned_share) const {
+    return capacity > pinned_share ? capacity - pinned_share : 0;
+  }
+
+  // Moves LRU entries to *evicted until usage <= room or no entry is left. Holds mu.
+  void EvictTo(size_t room, LruList* evicted) {
+    while (usage > room && !lru.empty()) {
+      auto victim = std::prev(lru.end());
+      usage -= victim->charge;
+      index.erase(victim->key);
+      evicted->splice(evicted->end(), lru, victim);
+    }
+  }
+
+  size_t number = 0;    // this shard's position in shards_
+  size_t capacity = 0;  // its part of the capacity; both fixed at construction
+  mutable std::mutex mu;
+  LruList lru;
+  // Hashed: a lookup is one probe (EraseFile walks the LRU lists instead; it is rare).
+  std::unordered_map<Key, LruList::iterator, KeyHash> index;
+  size_t usage = 0;  // charge of the entries here (the pinned share is not included)
+  std::atomic<uint64_t> hits{0};
+  std::atomic<uint64_t> misses{0};
+};
+
+BlockCache::BlockCache(size_t capacity_bytes)
+    : capacity_(capacity_bytes),
+      shard_bits_(ShardBitsFor(capacity_bytes)),
+      shards_(std::make_unique<Shard[]>(size_t{1} << shard_bits_)) {
+  for (size_t i = 0; i < NumShards(); i++) {
+    shards_[i].number = i;
+    shards_[i].capacity = EvenShare(capacity_, shard_bits_, i);
+  }
+}
+
+BlockCache::~BlockCache() = default;
+
+uint64_t BlockCache::HashKey(uint64_t file_number, uint64_t offset) {
+  // splitmix64's finalizer over a combination of both: every input bit reaches the top bits.
+  uint64_t h = file_number * 0x9e3779b97f4a7c15ull + offset;
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebull;
+  return h ^ (h >> 31);
+}
+
+BlockCache::Shard& BlockCache::ShardFor(uint64_t hash) const {
+  return shards_[shard_bits_ == 0 ? 0 : hash >> (64 - shard_bits_)];
+}
+
+size_t BlockCache::PinnedShare(size_t i) const {
+  return EvenShare(pinned_.load(std::memory_order_relaxed), shard_bits_, i);
+}
 
 std::shared_ptr<const Block> BlockCache::Lookup(uint64_t file_number, uint64_t offset) {
-  std::lock_guard<std::mutex> l(mu_);
-  auto it = index_.find(Key(file_number, offset));
-  if (it == index_.end()) {
-    misses_.fetch_add(1, std::memory_order_relaxed);
+  const Key key{file_number, offset, HashKey(file_number, offset)};
+  Shard& s = ShardFor(key.hash);
+  std::lock_guard<std::mutex> l(s.mu);
+  auto it = s.index.find(key);
+  if (it == s.index.end()) {
+    Bump(&s.misses);
     return nullptr;
   }
-  hits_.fetch_add(1, std::memory_order_relaxed);
-  lru_.splice(lru_.begin(), lru_, it->second);
+  Bump(&s.hits);
+  s.lru.splice(s.lru.begin(), s.lru, it->second);
   return it->second->block;
 }
 
 void BlockCache::Insert(uint64_t file_number, uint64_t offset, std::shared_ptr<const Block> block,
                         size_t charge) {
   LruList evicted;  // blocks dropped here are released after the lock is let go
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    const Key key(file_number, offset);
-    auto it = index_.find(key);
-    if (it != index_.end()) {
-      usage_ -= it->second->charge;
-      evicted.splice(evicted.end(), lru_, it->second);
-      index_.erase(it);
-    }
-    if (charge > capacity_ || pinned_ > capacity_ - charge) return;
-    lru_.push_front(Entry{key, std::move(block), charge});
-    index_.emplace(key, lru_.begin());
-    usage_ += charge;
-    EvictToCapacity(&evicted);  // stops before the new entry: charge + pinned_ <= capacity_
+  const Key key{file_number, offset, HashKey(file_number, offset)};
+  Shard& s = ShardFor(key.hash);
+  std::lock_guard<std::mutex> l(s.mu);
+  auto it = s.index.find(key);
+  if (it != s.index.end()) {
+    s.usage -= it->second->charge;
+    evicted.splice(evicted.end(), s.lru, it->second);
+    s.index.erase(it);
   }
-}
-
-void BlockCache::EvictToCapacity(LruList* evicted) {
-  while (usage_ > capacity_ && !lru_.empty()) {
-    auto victim = std::prev(lru_.end());
-    usage_ -= victim->charge;
-    index_.erase(victim->key);
-    evicted->splice(evicted->end(), lru_, victim);
-  }
+  // Read under s.mu: a concurrent Pin visits this shard after raising pinned_ (block_cache.h).
+  const size_t room = s.Room(PinnedShare(s.number));
+  if (charge > room) return;
+  s.lru.push_front(Entry{key, std::move(block), charge});
+  s.index.emplace(key, s.lru.begin());
+  s.usage += charge;
+  s.EvictTo(room, &evicted);  // stops before the new entry: charge <= room
 }
 
 void BlockCache::Pin(size_t bytes) {
-  LruList evicted;  // released after the lock is let go
-  std::lock_guard<std::mutex> l(mu_);
-  pinned_ += bytes;
-  usage_ += bytes;
-  EvictToCapacity(&evicted);
+  pinned_.fetch_add(bytes, std::memory_order_relaxed);
+  for (size_t i = 0; i < NumShards(); i++) {
+    LruList evicted;  // released after the lock is let go
+    Shard& s = shards_[i];
+    std::lock_guard<std::mutex> l(s.mu);
+    s.EvictTo(s.Room(PinnedShare(i)), &evicted);
+  }
 }
 
 void BlockCache::Unpin(size_t bytes) {
-  std::lock_guard<std::mutex> l(mu_);
-  assert(bytes <= pinned_);
-  pinned_ -= bytes;
-  usage_ -= bytes;
+  [[maybe_unused]] const size_t before = pinned_.fetch_sub(bytes, std::memory_order_relaxed);
+  assert(bytes <= before);
 }
 
 void BlockCache::EraseFile(uint64_t file_number) {
-  LruList evicted;  // released after the lock is let go
-  std::lock_guard<std::mutex> l(mu_);
-  for (auto it = lru_.begin(); it != lru_.end();) {
-    auto next = std::next(it);
-    if (it->key.first == file_number) {
-      usage_ -= it->charge;
-      index_.erase(it->key);
-      evicted.splice(evicted.end(), lru_, it);
+  for (size_t i = 0; i < NumShards(); i++) {
+    LruList evicted;  // released after the lock is let go
+    Shard& s = shards_[i];
+    std::lock_guard<std::mutex> l(s.mu);
+    for (auto it = s.lru.begin(); it != s.lru.end();) {
+      auto next = std::next(it);
+      if (it->key.file_number == file_number) {
+        s.usage -= it->charge;
+        s.index.erase(it->key);
+        evicted.splice(evicted.end(), s.lru, it);
+      }
+      it = next;
     }
-    it = next;
   }
 }
 
 size_t BlockCache::Usage() const {
-  std::lock_guard<std::mutex> l(mu_);
-  return usage_;
+  size_t total = pinned_.load(std::memory_order_relaxed);
+  for (size_t i = 0; i < NumShards(); i++) {
+    std::lock_guard<std::mutex> l(shards_[i].mu);
+    total += shards_[i].usage;
+  }
+  return total;
 }
 
-size_t BlockCache::PinnedUsage() const {
-  std::lock_guard<std::mutex> l(mu_);
-  return pinned_;
-}
+size_t BlockCache::PinnedUsage() const { return pinned_.load(std::memory_order_relaxed); }
 
 size_t BlockCache::Capacity() const { return capacity_; }
 
 size_t BlockCache::NumEntries() const {
-  std::lock_guard<std::mutex> l(mu_);
-  return index_.size();
+  size_t total = 0;
+  for (size_t i = 0; i < NumShards(); i++) {
+    std::lock_guard<std::mutex> l(shards_[i].mu);
+    total += shards_[i].index.size();
+  }
+  return total;
+}
+
+size_t BlockCache::NumShards() const { return size_t{1} << shard_bits_; }
+
+uint64_t BlockCache::Hits() const {
+  uint64_t total = 0;
+  for (size_t i = 0; i < NumShards(); i++) {
+    total += shards_[i].hits.load(std::memory_order_relaxed);
+  }
+  return total;
+}
+
+uint64_t BlockCache::Misses() const {
+  uint64_t total = 0;
+  for (size_t i = 0; i < NumShards(); i++) {
+    total += shards_[i].misses.load(std::memory_order_relaxed);
+  }
+  return total;
 }
 
 }  // namespace keyva

@@ -1,5 +1,8 @@
 // Tests for BlockCache (block_cache.h): byte bound, LRU order, hit/miss counts, pinned bytes,
-// EraseFile, and blocks that stay valid after eviction.
+// EraseFile, and blocks that stay valid after eviction; then the sharding: how many shards, the
+// exact byte bound with the capacity and the pins split over 16 shards, and many threads at once.
+// The tests written for the unsharded cache use caches under 1 MiB, which have one shard and so
+// still one exact LRU order.
 #include "internal/engine/table/block_cache.h"
 
 #include <atomic>
@@ -7,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -229,6 +233,206 @@ TEST_CASE("block cache: concurrent use keeps its invariants", "[block_cache]") {
       total += cache.Lookup(file, offset) != nullptr;
   }
   CHECK(total == cache.NumEntries());
+}
+
+TEST_CASE("block cache: the number of shards follows the capacity", "[block_cache]") {
+  CHECK(BlockCache(0).NumShards() == 1);
+  CHECK(BlockCache(1000).NumShards() == 1);
+  CHECK(BlockCache((1 << 20) - 1).NumShards() == 1);  // two shards would be under 512 KiB
+  CHECK(BlockCache(1 << 20).NumShards() == 2);
+  CHECK(BlockCache(2 << 20).NumShards() == 4);
+  CHECK(BlockCache(5 << 20).NumShards() == 8);
+  CHECK(BlockCache(8 << 20).NumShards() == 16);
+  CHECK(BlockCache(size_t{64} << 30).NumShards() == 16);
+}
+
+TEST_CASE("block cache: 16 shards keep the exact byte bound, with and without pins",
+          "[block_cache]") {
+  std::mt19937_64 rng(test::PrintedTestSeed("block cache sharded bound"));
+  const size_t capacity = (8 << 20) + 13;  // not a multiple of 16: the shards differ by a byte
+  BlockCache cache(capacity);
+  REQUIRE(cache.NumShards() == 16);
+  const auto block = MakeBlock(0, 0);
+  constexpr size_t kMaxCharge = 16 << 10;
+  auto insert_many = [&](int n) {
+    size_t max_usage = 0;
+    for (int i = 0; i < n; i++) {
+      cache.Insert(rng() % 8, rng() % 100000, block, 1 + rng() % kMaxCharge);
+      REQUIRE(cache.Usage() <= cache.Capacity());
+      max_usage = std::max(max_usage, cache.Usage());
+    }
+    return max_usage;
+  };
+  // It fills up: each shard ends less than one block short of its part.
+  CHECK(insert_many(4000) > capacity - 16 * kMaxCharge);
+
+  // Pins take room from every shard; data blocks then stay within what the pins leave.
+  const size_t pinned = (3 << 20) + 7;
+  cache.Pin(pinned);
+  CHECK(cache.PinnedUsage() == pinned);
+  CHECK(cache.Usage() <= capacity);
+  CHECK(insert_many(2000) > capacity - 16 * kMaxCharge);
+
+  // Pins of exactly the capacity leave no room in any shard; more than it, usage is the pins.
+  cache.Pin(capacity - pinned);
+  CHECK(cache.NumEntries() == 0);
+  CHECK(cache.Usage() == capacity);
+  cache.Insert(1, 0, block, 1);
+  CHECK(cache.Lookup(1, 0) == nullptr);
+  cache.Pin(100);
+  CHECK(cache.Usage() == capacity + 100);
+  cache.Unpin(100);
+  cache.Unpin(capacity - pinned);
+  cache.Unpin(pinned);
+  CHECK(cache.Usage() == 0);
+
+  // A block is cached only if it fits in its shard's part (about capacity / 16).
+  cache.Insert(1, 0, block, capacity / 16 - 1);
+  CHECK(cache.Lookup(1, 0) != nullptr);
+  cache.Insert(2, 0, block, capacity / 16 + 2);
+  CHECK(cache.Lookup(2, 0) == nullptr);
+}
+
+TEST_CASE("block cache: 16 shards evict their least recently used blocks first", "[block_cache]") {
+  // 16 shards of exactly 1 MiB, 256 blocks of 4 KiB each.
+  BlockCache cache(16 << 20);
+  REQUIRE(cache.NumShards() == 16);
+  const auto block = MakeBlock(0, 0);
+  // Twice as many blocks as fit: every shard ends full, holding its most recent 256.
+  for (uint64_t i = 0; i < 8192; i++) cache.Insert(1, i * 4096, block, 4096);
+  CHECK(cache.NumEntries() == 4096);
+  CHECK(cache.Usage() == cache.Capacity());
+  CHECK(cache.Lookup(1, 0) == nullptr);  // the oldest went first
+  // Touch 64 of the blocks still cached (the oldest survivors: the next to go), then insert half
+  // a cache of new ones: the touched ones stay, the new ones are all cached, and the same number
+  // of older untouched blocks made room.
+  std::vector<uint64_t> touched;
+  for (uint64_t i = 0; i < 8192 && touched.size() < 64; i++) {
+    if (cache.Lookup(1, i * 4096) != nullptr) touched.push_back(i);
+  }
+  REQUIRE(touched.size() == 64);
+  for (uint64_t i = 0; i < 2048; i++) cache.Insert(2, i * 4096, block, 4096);
+  for (uint64_t i : touched) CHECK(cache.Lookup(1, i * 4096) != nullptr);
+  size_t new_cached = 0;
+  for (uint64_t i = 0; i < 2048; i++) new_cached += cache.Lookup(2, i * 4096) != nullptr;
+  CHECK(new_cached == 2048);
+  CHECK(cache.NumEntries() == 4096);
+  CHECK(cache.Usage() == cache.Capacity());
+}
+
+namespace {
+
+// Keys of the concurrency tests below: (file, offset) for index k, a charge that depends only on
+// the key (so the final usage can be recomputed from which keys are cached), and one block each.
+constexpr uint64_t kFiles = 6, kOffsetsPerFile = 2000;
+uint64_t FileOf(size_t k) { return k / kOffsetsPerFile; }
+uint64_t OffsetOf(size_t k) { return (k % kOffsetsPerFile) * 4096; }
+size_t ChargeOf(size_t k) { return 2048 + (k * 7919) % 6000; }
+
+}  // namespace
+
+TEST_CASE("block cache: threads Lookup, Insert, EraseFile, Pin and Unpin across 16 shards",
+          "[block_cache]") {
+  const uint64_t seed = test::PrintedTestSeed("block cache sharded threads");
+  BlockCache cache(8 << 20);  // 16 shards; the keys' charges add up to about 60 MiB
+  REQUIRE(cache.NumShards() == 16);
+  std::vector<std::shared_ptr<const Block>> blocks;
+  for (size_t k = 0; k < kFiles * kOffsetsPerFile; k++) {
+    blocks.push_back(MakeBlock(FileOf(k), OffsetOf(k)));
+  }
+  constexpr int kThreads = 4, kOps = 20000;
+  constexpr size_t kFinalPin = 512 << 10;  // each thread ends holding one pin of this size
+  std::atomic<int> wrong_blocks{0};
+  std::atomic<uint64_t> found{0}, not_found{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; t++) {
+    threads.emplace_back([&, t] {
+      std::mt19937_64 rng(seed + t);
+      std::vector<size_t> pins;
+      uint64_t hits = 0, misses = 0;
+      for (int i = 0; i < kOps; i++) {
+        const size_t k = rng() % blocks.size();
+        const uint64_t op = rng() % 100;
+        if (op < 60) {
+          if (auto b = cache.Lookup(FileOf(k), OffsetOf(k)); b != nullptr) {
+            hits++;
+            if (b != blocks[k]) wrong_blocks++;
+          } else {
+            misses++;
+          }
+        } else if (op < 93) {
+          cache.Insert(FileOf(k), OffsetOf(k), blocks[k], ChargeOf(k));
+        } else if (op < 94) {
+          cache.EraseFile(FileOf(k));
+        } else if (pins.size() < 4) {
+          pins.push_back(1 + rng() % (256 << 10));
+          cache.Pin(pins.back());
+        } else {
+          cache.Unpin(pins.back());
+          pins.pop_back();
+        }
+      }
+      for (size_t p : pins) cache.Unpin(p);
+      cache.Pin(kFinalPin);
+      found += hits;
+      not_found += misses;
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(wrong_blocks == 0);
+  CHECK(cache.Hits() == found);
+  CHECK(cache.Misses() == not_found);
+  CHECK(found > 0);
+  CHECK(not_found > 0);
+  CHECK(cache.PinnedUsage() == kThreads * kFinalPin);
+  CHECK(cache.Usage() <= cache.Capacity());
+  // The usage is exactly the pins plus the charges of the blocks still cached, and every cached
+  // block is the one inserted under its key.
+  size_t cached = 0, charges = 0;
+  for (size_t k = 0; k < blocks.size(); k++) {
+    auto b = cache.Lookup(FileOf(k), OffsetOf(k));
+    if (b == nullptr) continue;
+    cached++;
+    charges += ChargeOf(k);
+    if (b != blocks[k]) wrong_blocks++;
+  }
+  CHECK(wrong_blocks == 0);
+  CHECK(cached == cache.NumEntries());
+  CHECK(cache.Usage() == cache.PinnedUsage() + charges);
+  CHECK(cached > 0);
+  for (int t = 0; t < kThreads; t++) cache.Unpin(kFinalPin);
+  CHECK(cache.Usage() == charges);
+}
+
+TEST_CASE("block cache: Usage() read while threads insert never exceeds the capacity",
+          "[block_cache]") {
+  const uint64_t seed = test::PrintedTestSeed("block cache usage under threads");
+  BlockCache cache(8 << 20);
+  REQUIRE(cache.NumShards() == 16);
+  cache.Pin(1 << 20);  // fixed while the threads run: every shard's room stays the same
+  const auto block = MakeBlock(0, 0);
+  std::atomic<int> inserters_done{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; t++) {
+    threads.emplace_back([&, t] {
+      std::mt19937_64 rng(seed + t);
+      for (int i = 0; i < 20000; i++) {
+        const size_t k = rng() % (kFiles * kOffsetsPerFile);
+        cache.Insert(FileOf(k), OffsetOf(k), block, ChargeOf(k));
+        if (rng() % 500 == 0) cache.EraseFile(FileOf(k));
+      }
+      inserters_done++;
+    });
+  }
+  // Each shard is within its room whenever its lock is free, so the sum read shard by shard is
+  // within the capacity too, however the reads interleave with the inserts.
+  int over = 0, reads = 0;
+  for (; reads < 20000 && inserters_done < 2; reads++) over += cache.Usage() > cache.Capacity();
+  for (auto& th : threads) th.join();
+  INFO(reads << " reads of Usage() while the threads inserted");
+  CHECK(over == 0);
+  CHECK(cache.Usage() <= cache.Capacity());
+  CHECK(cache.NumEntries() > 0);
 }
 
 }  // namespace keyva
