@@ -10,6 +10,7 @@
 #include "internal/engine/db/filename.h"
 #include "internal/engine/table/block_cache.h"
 #include "internal/engine/table/sst_reader.h"
+#include "internal/engine/util/hash.h"
 
 namespace keyva {
 namespace {
@@ -30,14 +31,7 @@ unsigned ShardBitsFor(size_t capacity) {
 
 // File numbers are handed out in sequence, with WAL and manifest numbers in between, so they
 // are mixed (splitmix64's finalizer) before their top bits pick a shard.
-uint64_t MixNumber(uint64_t number) {
-  uint64_t h = number * 0x9e3779b97f4a7c15ull;
-  h ^= h >> 30;
-  h *= 0xbf58476d1ce4e5b9ull;
-  h ^= h >> 27;
-  h *= 0x94d049bb133111ebull;
-  return h ^ (h >> 31);
-}
+uint64_t MixNumber(uint64_t number) { return MixBits64(number * 0x9e3779b97f4a7c15ull); }
 
 }  // namespace
 

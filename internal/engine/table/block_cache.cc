@@ -7,6 +7,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "internal/engine/util/hash.h"
+
 namespace keyva {
 namespace {
 
@@ -96,13 +98,7 @@ BlockCache::BlockCache(size_t capacity_bytes)
 BlockCache::~BlockCache() = default;
 
 uint64_t BlockCache::HashKey(uint64_t file_number, uint64_t offset) {
-  // splitmix64's finalizer over a combination of both: every input bit reaches the top bits.
-  uint64_t h = file_number * 0x9e3779b97f4a7c15ull + offset;
-  h ^= h >> 30;
-  h *= 0xbf58476d1ce4e5b9ull;
-  h ^= h >> 27;
-  h *= 0x94d049bb133111ebull;
-  return h ^ (h >> 31);
+  return MixBits64(file_number * 0x9e3779b97f4a7c15ull + offset);
 }
 
 BlockCache::Shard& BlockCache::ShardFor(uint64_t hash) const {
