@@ -61,6 +61,7 @@
 #include <vector>
 
 #include "internal/engine/db.h"
+#include "internal/engine/util/hash.h"
 #include "tests/util/test_util.h"
 
 namespace keyva {
@@ -79,13 +80,7 @@ constexpr const char* kBadKeys = "bad key order";
 constexpr const char* kDisagree = "reads at one snapshot disagree";
 
 uint64_t Mix(uint64_t a, uint64_t b) {
-  uint64_t x = a * 0x9E3779B97F4A7C15ull + b + 0x632BE59BD9B4E019ull;
-  x ^= x >> 30;
-  x *= 0xBF58476D1CE4E5B9ull;
-  x ^= x >> 27;
-  x *= 0x94D049BB133111EBull;
-  x ^= x >> 31;
-  return x;
+  return MixBits64(a * 0x9E3779B97F4A7C15ull + b + 0x632BE59BD9B4E019ull);
 }
 
 // Which versions are deletes (version 0, "never written", reads as NotFound too).
