@@ -4,6 +4,7 @@
 // thread and the HTTP server, and on SIGINT/SIGTERM shuts down gracefully: stop accepting,
 // finish in-flight requests, sync the WAL, close the engine, exit 0.
 // Exit codes: 0 clean stop, 1 startup or shutdown failure, 2 bad flags.
+#include <pthread.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -40,6 +41,15 @@ bool WritePortFile(const std::string& path, uint16_t port) {
     if (!out) return false;
   }
   return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+// Blocks SIGINT and SIGTERM on the calling thread.
+void BlockStopSignals() {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 }
 
 int Serve(const ServerConfig& config) {
@@ -86,6 +96,11 @@ int Serve(const ServerConfig& config) {
       config.queue_capacity, config.auth_token.empty() ? "" : ", writes need a token");
 
   server.Run();
+  // A second SIGINT/SIGTERM while the engine closes must not kill the process: destroying the
+  // server gives the signals their default action back (Asio's signal_set does so), and after
+  // storage.Stop() this thread is the only one left to receive them. Blocked, they stay pending
+  // and the exit code is still ours.
+  BlockStopSignals();
   s = storage.Stop();
   if (!s.ok()) {
     spdlog::error("keyvad stopped with an error: {}", s.ToString());

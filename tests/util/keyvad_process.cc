@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -26,7 +27,10 @@ std::string ReadFile(const std::string& path) {
 }
 
 // Waits for pid up to timeout_ms; returns the wait status or -1 on timeout.
-int WaitFor(pid_t pid, int timeout_ms) {
+// Waits for pid to exit, polling every poll_ms and calling between_polls (when set) before each
+// pause. Returns its wait status, -1 on timeout, -2 if it is not our child.
+int WaitFor(pid_t pid, int timeout_ms, int poll_ms = 10,
+            const std::function<void()>& between_polls = {}) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (true) {
     int status = 0;
@@ -34,7 +38,8 @@ int WaitFor(pid_t pid, int timeout_ms) {
     if (r == pid) return status;
     if (r < 0) return -2;
     if (std::chrono::steady_clock::now() > deadline) return -1;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (between_polls) between_polls();
+    std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
   }
 }
 
@@ -128,10 +133,18 @@ KeyvadProcess::~KeyvadProcess() {
 
 std::string KeyvadProcess::Log() const { return ReadFile(log_path_); }
 
-int KeyvadProcess::Stop(int sig, int timeout_ms) {
+int KeyvadProcess::Stop(int sig, int timeout_ms) { return AwaitStop(sig, timeout_ms, false); }
+
+int KeyvadProcess::StopInsistently(int sig, int timeout_ms) {
+  return AwaitStop(sig, timeout_ms, true);
+}
+
+int KeyvadProcess::AwaitStop(int sig, int timeout_ms, bool repeat) {
   if (pid_ <= 0) return -1;
   kill(pid_, sig);
-  int status = WaitFor(pid_, timeout_ms);
+  const pid_t pid = pid_;
+  int status = repeat ? WaitFor(pid, timeout_ms, 1, [pid, sig] { kill(pid, sig); })
+                      : WaitFor(pid, timeout_ms);
   if (status == -1) {
     kill(pid_, SIGKILL);
     WaitFor(pid_, 10000);

@@ -54,8 +54,13 @@ class KeyvadProcess {
   // Sends sig and waits for the process. Returns its exit code, or 128 + signal when it was
   // killed by a signal. -1 if it did not exit within timeout_ms (it is then SIGKILLed).
   int Stop(int sig, int timeout_ms = 30000);
+  // Stop(), but sig is sent again every millisecond until the process exits: what an impatient
+  // operator or supervisor does.
+  int StopInsistently(int sig, int timeout_ms = 30000);
 
  private:
+  int AwaitStop(int sig, int timeout_ms, bool repeat);
+
   TempDir dir_;
   std::string data_dir_;
   std::string log_path_;
