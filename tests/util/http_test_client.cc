@@ -20,6 +20,8 @@
 #include <thread>
 
 namespace keyva::testing {
+
+nlohmann::json HttpReply::Json() const { return nlohmann::json::parse(body); }
 namespace {
 
 namespace net = boost::asio;

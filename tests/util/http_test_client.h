@@ -24,7 +24,8 @@ struct HttpReply {
   // The header's value, or "" when absent.
   std::string Header(const std::string& lower_name) const;
   bool HasHeader(const std::string& lower_name) const { return headers.count(lower_name) > 0; }
-  nlohmann::json Json() const { return nlohmann::json::parse(body); }
+  // The body parsed as JSON (out of line: the parser is costly to compile into every test).
+  nlohmann::json Json() const;
 };
 
 class HttpTestClient {

@@ -1,6 +1,8 @@
 // BlockCache: shards, each an LRU list plus a hashed index by (file, offset); see block_cache.h.
 #include "internal/engine/table/block_cache.h"
 
+#include <algorithm>
+#include <bit>
 #include <cassert>
 #include <list>
 #include <mutex>
@@ -37,6 +39,12 @@ unsigned ShardBitsFor(size_t capacity) {
   }
   return bits;
 }
+
+// The blocks a cache of capacity bytes holds, counted in typical 4 KiB blocks (at least 64).
+size_t WindowFor(size_t capacity) { return std::max<size_t>(64, capacity / 4096); }
+
+// About eight admission bits per block of the window, a power of two.
+size_t AdmissionBitsFor(size_t capacity) { return std::bit_ceil(WindowFor(capacity) * 8); }
 
 // Part i of total split 1 << bits ways as evenly as integers allow; the parts add up to total.
 size_t EvenShare(size_t total, unsigned bits, size_t i) {
@@ -88,7 +96,10 @@ struct alignas(64) BlockCache::Shard {
 BlockCache::BlockCache(size_t capacity_bytes)
     : capacity_(capacity_bytes),
       shard_bits_(ShardBitsFor(capacity_bytes)),
-      shards_(std::make_unique<Shard[]>(size_t{1} << shard_bits_)) {
+      shards_(std::make_unique<Shard[]>(size_t{1} << shard_bits_)),
+      admission_bits_(AdmissionBitsFor(capacity_bytes)),
+      window_(WindowFor(capacity_bytes)),
+      admission_(std::make_unique<std::atomic<uint64_t>[]>(admission_bits_ / 64)) {
   for (size_t i = 0; i < NumShards(); i++) {
     shards_[i].number = i;
     shards_[i].capacity = EvenShare(capacity_, shard_bits_, i);
@@ -142,6 +153,31 @@ void BlockCache::Insert(uint64_t file_number, uint64_t offset, std::shared_ptr<c
   s.index.emplace(key, s.lru.begin());
   s.usage += charge;
   s.EvictTo(room, &evicted);  // stops before the new entry: charge <= room
+}
+
+bool BlockCache::Admit(uint64_t file_number, uint64_t offset) {
+  // The low bits of the key's hash (the high ones pick the shard) name its bit.
+  const uint64_t bit = HashKey(file_number, offset) & (admission_bits_ - 1);
+  const uint64_t mask = uint64_t{1} << (bit % 64);
+  std::atomic<uint64_t>& word = admission_[bit / 64];
+  if (word.load(std::memory_order_relaxed) & mask) return true;
+  word.fetch_or(mask, std::memory_order_relaxed);
+  AgeAdmissionFilter();
+  return false;
+}
+
+void BlockCache::AgeAdmissionFilter() {
+  if (turned_away_.fetch_add(1, std::memory_order_relaxed) + 1 < window_) return;
+  // One thread wins the reset; keys remembered by others meanwhile may be forgotten with it,
+  // which costs them one more miss, never a wrong answer.
+  size_t expected = window_;
+  while (expected >= window_ &&
+         !turned_away_.compare_exchange_weak(expected, 0, std::memory_order_relaxed)) {
+  }
+  if (expected < window_) return;  // another thread reset it
+  for (size_t i = 0; i < admission_bits_ / 64; i++) {
+    admission_[i].store(0, std::memory_order_relaxed);
+  }
 }
 
 void BlockCache::Pin(size_t bytes) {

@@ -38,6 +38,19 @@
 // never smaller than kMinShardBytes (hundreds of typical 4 KiB blocks), so only unusually large
 // blocks are affected, and those would flush a large part of the cache anyway.
 //
+// Admission (second touch). Admit(file, offset) is what a reader asks before it inserts a block it
+// just read from disk: a block is worth caching only if it is read again soon. The first time a
+// block is asked about, Admit remembers it and says no; asked again while it is still remembered,
+// Admit says yes. It remembers in a bitset (one bit per key hash, about eight bits per block the
+// cache can hold) that is cleared each time as many blocks as the cache holds have been turned
+// away, so "soon" means "before a cache's worth of other blocks was read": the same window in
+// which an LRU cache would still hold a block inserted on its first read. The cost is one miss
+// more for a block that is read again; the gains are that blocks read only once (a uniformly
+// random read over data much larger than the cache, a scan) no longer push out blocks that are
+// read again, and that such reads skip the insert and the eviction it causes. A bit shared by two
+// blocks (hash collision, about one in eight while the window fills) lets the second one in on its
+// first touch: the filter only ever errs towards caching.
+//
 // Thread safety: every method may be called from any thread. Usage(), NumEntries(), Hits() and
 // Misses() add up the shards one after another: exact when no other thread is changing the cache,
 // a close approximation while one is (though while the pins stay unchanged, a Usage() read during
@@ -74,6 +87,9 @@ class BlockCache {
   // Capacity(), or if charge exceeds the shard's room (see the top of this file).
   void Insert(uint64_t file_number, uint64_t offset, std::shared_ptr<const Block> block,
               size_t charge);
+  // True if (file_number, offset) was asked about recently (see "Admission" above): the block is
+  // worth inserting. False the first time (the key is then remembered). Lock-free.
+  bool Admit(uint64_t file_number, uint64_t offset);
   // Drops every block of file_number, in every shard (call when the file is deleted).
   void EraseFile(uint64_t file_number);
   // Adds bytes to the pinned charge, evicting LRU entries of every shard as needed to make room;
@@ -96,6 +112,8 @@ class BlockCache {
   // shard's hash-table hash (computed once per call).
   static uint64_t HashKey(uint64_t file_number, uint64_t offset);
   Shard& ShardFor(uint64_t hash) const;
+  // Forgets every remembered key once window_ keys have been turned away since the last time.
+  void AgeAdmissionFilter();
   // The pinned bytes charged to shard i (its share of pinned_).
   size_t PinnedShare(size_t i) const;
 
@@ -103,6 +121,13 @@ class BlockCache {
   const unsigned shard_bits_;  // NumShards() == 1 << shard_bits_
   std::unique_ptr<Shard[]> shards_;
   std::atomic<size_t> pinned_{0};
+
+  // The admission filter: admission_bits_ bits (a power of two) in 64-bit words, and the number of
+  // keys turned away since it was last cleared.
+  const size_t admission_bits_;
+  const size_t window_;
+  std::unique_ptr<std::atomic<uint64_t>[]> admission_;
+  std::atomic<size_t> turned_away_{0};
 };
 
 }  // namespace keyva

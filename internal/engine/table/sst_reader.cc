@@ -184,7 +184,7 @@ Status SstReader::ReadDataBlock(const BlockHandle& handle, bool fill_cache,
   Status s = ReadBlock(*file_, data_end_, handle, &contents);
   if (s.ok()) s = Block::Create(std::move(contents.data), contents.size, block);
   if (!s.ok()) return Annotate(s);
-  if (cache_ != nullptr && fill_cache) {
+  if (cache_ != nullptr && fill_cache && cache_->Admit(file_number_, handle.offset)) {
     cache_->Insert(file_number_, handle.offset, *block, (*block)->ApproximateMemoryUsage());
   }
   return Status::OK();

@@ -5,8 +5,8 @@
 // out of the block cache's budget: the reader pins that many bytes in the cache while it lives, so
 // open files push cached data blocks out rather than adding memory beside the cache. Data blocks
 // are read on demand: from the block cache when it has them, else from the file (checksum-verified,
-// decompressed, parsed) and then, if fill_cache, inserted into the cache under (file_number, block
-// offset).
+// decompressed, parsed) and then, if fill_cache and the cache admits it (a block read a second time
+// soon; BlockCache::Admit), inserted into the cache under (file_number, block offset).
 //
 // Layout rules a reader enforces besides the checksums (docs/formats.md, SST): the index block ends
 // exactly where the footer starts, the filter block (when present) ends exactly where the index

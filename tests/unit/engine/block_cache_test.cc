@@ -435,4 +435,53 @@ TEST_CASE("block cache: Usage() read while threads insert never exceeds the capa
   CHECK(cache.NumEntries() > 0);
 }
 
+TEST_CASE("block cache: Admit says no to a block's first read and yes to its next",
+          "[block_cache]") {
+  BlockCache cache(8 << 20);  // a window of 2048 blocks
+  CHECK_FALSE(cache.Admit(1, 0));
+  CHECK(cache.Admit(1, 0));
+  CHECK(cache.Admit(1, 0));
+  CHECK_FALSE(cache.Admit(1, 4096));  // another block of the file is another key
+  CHECK_FALSE(cache.Admit(2, 0));     // and so is the same offset in another file
+
+  // Keys sharing a bit get in on their first read: rare while the window fills.
+  int admitted_first = 0;
+  for (uint64_t i = 0; i < 1000; i++) admitted_first += cache.Admit(100 + i, 0) ? 1 : 0;
+  INFO(admitted_first << " of 1000 new blocks admitted on their first read");
+  CHECK(admitted_first < 100);
+}
+
+TEST_CASE("block cache: Admit forgets once a cache's worth of other blocks was turned away",
+          "[block_cache]") {
+  BlockCache cache(1 << 20);  // a window of 256 blocks
+  int first = 0;
+  for (uint64_t i = 0; i < 100; i++) first += cache.Admit(1, i * 4096) ? 1 : 0;
+  CHECK(first < 20);  // shared bits only
+  for (uint64_t i = 0; i < 100; i++) REQUIRE(cache.Admit(1, i * 4096));  // remembered
+  for (uint64_t i = 0; i < 4 * 256; i++) (void)cache.Admit(2, i * 4096);
+  int still = 0;
+  for (uint64_t i = 0; i < 100; i++) still += cache.Admit(1, i * 4096) ? 1 : 0;
+  INFO(still << " of 100 blocks still remembered");
+  CHECK(still < 40);  // only those whose bit a newer block set again
+}
+
+TEST_CASE("block cache: Admit from many threads at once", "[block_cache]") {
+  BlockCache cache(1 << 20);
+  std::atomic<int> readmitted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; t++) {
+    threads.emplace_back([&cache, &readmitted, t] {
+      for (uint64_t i = 0; i < 20000; i++) {
+        const uint64_t file = 1 + (i % 7), offset = (i * 31 + t) % 5000 * 4096;
+        (void)cache.Admit(file, offset);
+        if (cache.Admit(file, offset)) readmitted++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  // Asked twice in a row, a block is admitted the second time unless a reset fell in between.
+  INFO(readmitted.load() << " of 80000");
+  CHECK(readmitted.load() > 72000);
+}
+
 }  // namespace keyva

@@ -111,8 +111,11 @@ TEST_CASE("table cache: Get opens a file once; Evict closes it and drops its blo
   REQUIRE(tables.Get(files[0], &b).ok());
   CHECK(b == a);                       // the same reader
   CHECK(env.OperationCount() == ops);  // and no file was opened or read
+  // Each key is read twice: the block cache takes a block on its second read (BlockCache::Admit).
+  CHECK(ReadsKey(*a, 7));
   CHECK(ReadsKey(*a, 7));
   REQUIRE(tables.Get(files[1], &b).ok());
+  CHECK(ReadsKey(*b, 7));
   CHECK(ReadsKey(*b, 7));
   CHECK(cache.NumEntries() == 2);
 
