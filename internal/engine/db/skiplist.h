@@ -165,13 +165,20 @@ typename SkipList<Key, Comparator>::Node* SkipList<Key, Comparator>::FindGreater
     const Key& key, Node** prev) const {
   Node* x = head_;
   int level = GetMaxHeight() - 1;
+  // The node key was last found to be before (not after): when the level below leads to the same
+  // node, the answer is known without comparing again (as RocksDB's skiplist does).
+  const Node* last_bigger = nullptr;
   while (true) {
     Node* next = x->Next(level);
-    if (KeyIsAfterNode(key, next)) {
+    // The node after next on this level is where the search goes if it moves right: start
+    // fetching it while key is compared with next (the search is bound by memory latency).
+    if (next != nullptr) __builtin_prefetch(next->NoBarrierNext(level));
+    if (next != last_bigger && KeyIsAfterNode(key, next)) {
       x = next;  // keep searching on this level
     } else {
       if (prev != nullptr) prev[level] = x;
       if (level == 0) return next;
+      last_bigger = next;
       level--;
     }
   }

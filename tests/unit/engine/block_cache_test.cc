@@ -456,7 +456,7 @@ TEST_CASE("block cache: Admit forgets once a cache's worth of other blocks was t
   BlockCache cache(1 << 20);  // a window of 256 blocks
   int first = 0;
   for (uint64_t i = 0; i < 100; i++) first += cache.Admit(1, i * 4096) ? 1 : 0;
-  CHECK(first < 20);  // shared bits only
+  CHECK(first < 20);                                                     // shared bits only
   for (uint64_t i = 0; i < 100; i++) REQUIRE(cache.Admit(1, i * 4096));  // remembered
   for (uint64_t i = 0; i < 4 * 256; i++) (void)cache.Admit(2, i * 4096);
   int still = 0;
