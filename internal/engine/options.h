@@ -38,7 +38,10 @@ struct Options {
   // Sync mode for writes whose WriteOptions do not say otherwise.
   SyncMode sync = SyncMode::kAlways;
   // Bytes of memtable (arena memory, counting every version) before it is frozen and flushed.
-  size_t memtable_bytes = 16u << 20;
+  // 4 MiB, as LevelDB: a skiplist that stays mostly in the CPU caches takes inserts far faster
+  // (engine bench, keyva ÷ LevelDB, one run each: deleterandom 0.80 -> 1.00, fillrandom 0.97 ->
+  // 1.05, overwrite 1.05 -> 1.45 against 16 MiB), and the flush keeps up.
+  size_t memtable_bytes = 4u << 20;
   // Uncompressed size of an SST data block.
   size_t block_size = 4096;
   // Entries between restart points inside a block.

@@ -120,7 +120,7 @@ const std::vector<FlagSpec>& Flags() {
        }},
       {"cache-size", "SIZE", "64MiB", "block cache capacity", false,
        SizeSetter(&ServerConfig::cache_size, 0, uint64_t{1} << 40)},
-      {"memtable-size", "SIZE", "16MiB", "memtable bytes before it is flushed to an SST", false,
+      {"memtable-size", "SIZE", "4MiB", "memtable bytes before it is flushed to an SST", false,
        SizeSetter(&ServerConfig::memtable_size, 64u << 10, uint64_t{1} << 32)},
       {"max-value-size", "SIZE", "16MiB", "largest request body (value) accepted; larger: 413",
        false, SizeSetter(&ServerConfig::max_value_size, 1, keyva::kMaxValueSize)},

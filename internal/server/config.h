@@ -28,8 +28,8 @@ struct ServerConfig {
   uint16_t port = 8080;
   std::string data_dir = "./data";
   SyncMode sync = SyncMode::kAlways;
-  uint64_t cache_size = 64u << 20;
-  uint64_t memtable_size = 16u << 20;
+  uint64_t cache_size = keyva::Options().block_cache_bytes;
+  uint64_t memtable_size = keyva::Options().memtable_bytes;
   uint64_t max_value_size = 16u << 20;
   uint64_t max_key_size = 1024;
   uint64_t max_header_size = 16u << 10;

@@ -73,6 +73,8 @@ TEST_CASE("defaults, environment fallbacks and flag precedence") {
   CHECK(c.data_dir == "./data");
   CHECK(c.sync == SyncMode::kAlways);
   CHECK(c.max_value_size == 16u << 20);
+  CHECK(c.memtable_size == 4u << 20);
+  CHECK(c.cache_size == 64u << 20);
   CHECK(c.max_key_size == 1024);
   CHECK(c.queue_capacity == 4096);
   CHECK(c.threads >= 1);
