@@ -11,22 +11,13 @@
 #include "internal/engine/table/block_cache.h"
 #include "internal/engine/table/sst_reader.h"
 #include "internal/engine/util/hash.h"
+#include "internal/engine/util/sharding.h"
 
 namespace keyva {
 namespace {
 
 size_t OpenFileLimit(int max_open_files) {
   return max_open_files > 0 ? static_cast<size_t>(max_open_files) : 1;
-}
-
-// log2 of the number of shards for `capacity` open files (see table_cache.h).
-unsigned ShardBitsFor(size_t capacity) {
-  unsigned bits = 0;
-  while ((size_t{2} << bits) <= TableCache::kMaxShards &&
-         capacity / (size_t{2} << bits) >= TableCache::kMinFilesPerShard) {
-    bits++;
-  }
-  return bits;
 }
 
 // File numbers are handed out in sequence, with WAL and manifest numbers in between, so they
@@ -52,11 +43,11 @@ TableCache::TableCache(Env* env, std::string dir, int max_open_files, BlockCache
     : env_(env),
       dir_(std::move(dir)),
       block_cache_(block_cache),
-      shard_bits_(ShardBitsFor(OpenFileLimit(max_open_files))),
+      shard_bits_(ShardBitsFor(OpenFileLimit(max_open_files), kMaxShards, kMinFilesPerShard)),
       shards_(std::make_unique<Shard[]>(size_t{1} << shard_bits_)) {
   // Split as evenly as integers allow; every part is at least 1 (NumShards() <= the limit).
-  const size_t limit = OpenFileLimit(max_open_files), n = NumShards();
-  for (size_t i = 0; i < n; i++) shards_[i].capacity = limit / n + (i < limit % n ? 1 : 0);
+  const size_t limit = OpenFileLimit(max_open_files);
+  for (size_t i = 0; i < NumShards(); i++) shards_[i].capacity = EvenShare(limit, shard_bits_, i);
 }
 
 TableCache::~TableCache() = default;
@@ -64,7 +55,7 @@ TableCache::~TableCache() = default;
 size_t TableCache::NumShards() const { return size_t{1} << shard_bits_; }
 
 TableCache::Shard& TableCache::ShardFor(uint64_t number) const {
-  return shards_[shard_bits_ == 0 ? 0 : MixNumber(number) >> (64 - shard_bits_)];
+  return shards_[ShardOf(MixNumber(number), shard_bits_)];
 }
 
 Status TableCache::Get(const FileMeta& f, std::shared_ptr<SstReader>* reader) {

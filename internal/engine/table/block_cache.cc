@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "internal/engine/util/hash.h"
+#include "internal/engine/util/sharding.h"
 
 namespace keyva {
 namespace {
@@ -30,27 +31,11 @@ struct Entry {
 };
 using LruList = std::list<Entry>;  // front = most recently used
 
-// log2 of the number of shards for a cache of `capacity` bytes (see block_cache.h).
-unsigned ShardBitsFor(size_t capacity) {
-  unsigned bits = 0;
-  while ((size_t{2} << bits) <= BlockCache::kMaxShards &&
-         capacity / (size_t{2} << bits) >= BlockCache::kMinShardBytes) {
-    bits++;
-  }
-  return bits;
-}
-
 // The blocks a cache of capacity bytes holds, counted in typical 4 KiB blocks (at least 64).
 size_t WindowFor(size_t capacity) { return std::max<size_t>(64, capacity / 4096); }
 
 // About eight admission bits per block of the window, a power of two.
 size_t AdmissionBitsFor(size_t capacity) { return std::bit_ceil(WindowFor(capacity) * 8); }
-
-// Part i of total split 1 << bits ways as evenly as integers allow; the parts add up to total.
-size_t EvenShare(size_t total, unsigned bits, size_t i) {
-  const size_t n = size_t{1} << bits;
-  return total / n + (i < total % n ? 1 : 0);
-}
 
 // A counter written only under its shard's mutex and read without it: a plain load and store
 // (no locked read-modify-write) is enough, and readers still see whole values.
@@ -95,7 +80,7 @@ struct alignas(64) BlockCache::Shard {
 
 BlockCache::BlockCache(size_t capacity_bytes)
     : capacity_(capacity_bytes),
-      shard_bits_(ShardBitsFor(capacity_bytes)),
+      shard_bits_(ShardBitsFor(capacity_bytes, kMaxShards, kMinShardBytes)),
       shards_(std::make_unique<Shard[]>(size_t{1} << shard_bits_)),
       admission_bits_(AdmissionBitsFor(capacity_bytes)),
       window_(WindowFor(capacity_bytes)),
@@ -113,7 +98,7 @@ uint64_t BlockCache::HashKey(uint64_t file_number, uint64_t offset) {
 }
 
 BlockCache::Shard& BlockCache::ShardFor(uint64_t hash) const {
-  return shards_[shard_bits_ == 0 ? 0 : hash >> (64 - shard_bits_)];
+  return shards_[ShardOf(hash, shard_bits_)];
 }
 
 size_t BlockCache::PinnedShare(size_t i) const {
