@@ -165,8 +165,8 @@ typename SkipList<Key, Comparator>::Node* SkipList<Key, Comparator>::FindGreater
     const Key& key, Node** prev) const {
   Node* x = head_;
   int level = GetMaxHeight() - 1;
-  // The node key was last found to be before (not after): when the level below leads to the same
-  // node, the answer is known without comparing again (as RocksDB's skiplist does).
+  // The node at which the search last went down a level: key is not after it. When the level
+  // below leads to the same node, that is known without comparing again (as in RocksDB).
   const Node* last_bigger = nullptr;
   while (true) {
     Node* next = x->Next(level);

@@ -152,14 +152,10 @@ bool BlockCache::Admit(uint64_t file_number, uint64_t offset) {
 }
 
 void BlockCache::AgeAdmissionFilter() {
-  if (turned_away_.fetch_add(1, std::memory_order_relaxed) + 1 < window_) return;
-  // One thread wins the reset; keys remembered by others meanwhile may be forgotten with it,
-  // which costs them one more miss, never a wrong answer.
-  size_t expected = window_;
-  while (expected >= window_ &&
-         !turned_away_.compare_exchange_weak(expected, 0, std::memory_order_relaxed)) {
-  }
-  if (expected < window_) return;  // another thread reset it
+  // Exactly one thread counts the window_-th turn-away and resets. Keys remembered by others
+  // meanwhile may be forgotten with it, which costs them one more miss, never a wrong answer.
+  if (turned_away_.fetch_add(1, std::memory_order_relaxed) + 1 != window_) return;
+  turned_away_.store(0, std::memory_order_relaxed);
   for (size_t i = 0; i < admission_bits_ / 64; i++) {
     admission_[i].store(0, std::memory_order_relaxed);
   }
