@@ -503,6 +503,13 @@ TEST_CASE("watch: the NDJSON long poll", "[watch]") {
   INFO(Lines(CheckFeed({.prefix = "lp/", .since = since}, paged, acked, {})));
   CHECK(CheckFeed({.prefix = "lp/", .since = since}, paged, acked, {}).empty());
 
+  // limit goes up to 10000.
+  HttpReply most =
+      c.Get("/watch?prefix=lp/&format=ndjson&limit=10000&since=" + std::to_string(since));
+  INFO(most.body);
+  CHECK(most.status == 200);
+  CHECK(NdjsonLines(most.body).size() == acked.size());
+
   // Nothing new: an empty body when the wait runs out, and the revision to poll from next.
   HttpReply empty = c.Get("/watch?prefix=lp/&format=ndjson&wait=1s&since=" + std::to_string(next));
   CHECK(empty.status == 200);
@@ -535,7 +542,9 @@ TEST_CASE("watch: the NDJSON long poll", "[watch]") {
 }
 
 TEST_CASE("watch: bad input is a JSON 400 and watchers beyond --max-watchers get 503", "[watch]") {
-  KeyvadProcess keyvad({.args = {"--max-watchers=2"}});
+  // Streams are not read from, so keyvad notices a closed one when it next writes to it: the
+  // heartbeat every second bounds that.
+  KeyvadProcess keyvad({.args = {"--max-watchers=2", "--watch-heartbeat=1s"}});
   HttpTestClient c(keyvad.port());
   REQUIRE(c.Put("/kv/k", "v", "text/plain").status == 201);
   const uint64_t now = CurrentRevision(c);
@@ -617,7 +626,7 @@ TEST_CASE("watch: since older than the retention window is 410 and a re-list cat
   // Every change from oldest on is still held.
   std::vector<std::string> problems;
   HttpReply held =
-      c.Get("/watch?format=ndjson&wait=0s&limit=10000&since=" + std::to_string(oldest - 1));
+      c.Get("/watch?format=ndjson&wait=0s&limit=1000&since=" + std::to_string(oldest - 1));
   CHECK(held.status == 200);
   if (held.status == 200) {
     const std::vector<FeedEvent> tail = ParseAll(NdjsonLines(held.body), &problems);
@@ -629,10 +638,11 @@ TEST_CASE("watch: since older than the retention window is 410 and a re-list cat
   // Re-list: a revision within the window, and the state the writes left.
   HttpReply list = c.Get("/kv/?prefix=ret/&limit=1000");
   REQUIRE(list.status == 200);
-  const uint64_t listed = list.Json()["revision"].get<uint64_t>();
+  const nlohmann::json listing = list.Json();
+  const uint64_t listed = listing["revision"].get<uint64_t>();
   CHECK(listed >= oldest);
   std::map<std::string, std::string> state;
-  for (const auto& k : list.Json()["keys"]) state[k["key"]] = k["etag"];
+  for (const auto& k : listing["keys"]) state[k["key"]] = k["etag"];
   INFO(MapDiff(etags, state));
   CHECK(state == etags);
 
@@ -773,7 +783,8 @@ struct WriterLog {
 };
 
 // One writer: ops changes under random prefixes, logged. Puts and deletes go to its own keys
-// (64 per prefix), TTL puts (ttl=1) each to a fresh key, counters are shared by all writers.
+// (64 per prefix), TTL puts (ttl=1) each to a fresh key; counter increments go to counters
+// shared by all writers, resets to its own counter when it is known not to be 0.
 // A request that fails on the connection has an unknown outcome; the writer then waits for the
 // next keyvad.
 void RunWriter(int w, uint64_t seed, int ops, const Endpoint& endpoint, std::atomic<long>* acked,
@@ -783,6 +794,7 @@ void RunWriter(int w, uint64_t seed, int ops, const Endpoint& endpoint, std::ato
   uint64_t gen = 0, failed_gen = 0;
   std::vector<std::string> live;   // its keys without a TTL that it believes are present
   std::set<std::string> doubtful;  // keys written without an answer
+  std::map<std::string, int64_t> own_counters;  // its counters' values, when known
   const std::string me = "w" + std::to_string(w);
   for (int i = 0; i < ops; i++) {
     if (!c) {
@@ -803,10 +815,18 @@ void RunWriter(int w, uint64_t seed, int ops, const Endpoint& endpoint, std::ato
       ch.key = live[rng() % live.size()];
       method = "DELETE";
       target = "/kv/" + ch.key;
-    } else if (roll < 40) {
+    } else if (roll < 33) {
       ch.type = "counter";
       ch.key = prefix + "n" + std::to_string(rng() % 4);
-      ch.reset = roll < 17;
+      method = "POST";
+      target = "/seq/" + ch.key;
+    } else if (roll < 40) {
+      // Its own counter, so it knows when a reset resets something: DELETE /seq of a counter
+      // at 0 changes nothing (no event; its answer carries the current revision).
+      ch.type = "counter";
+      ch.key = prefix + me + "/n";
+      auto known = own_counters.find(ch.key);
+      ch.reset = roll < 37 && known != own_counters.end() && known->second > 0;
       method = ch.reset ? "DELETE" : "POST";
       target = "/seq/" + ch.key;
     } else if (roll < 60) {
@@ -827,6 +847,7 @@ void RunWriter(int w, uint64_t seed, int ops, const Endpoint& endpoint, std::ato
     } catch (const std::exception&) {
       log->unknown.push_back(ch);
       doubtful.insert(ch.key);
+      own_counters.erase(ch.key);
       c.reset();
       failed_gen = gen;
       continue;
@@ -853,6 +874,7 @@ void RunWriter(int w, uint64_t seed, int ops, const Endpoint& endpoint, std::ato
       }
       if (ch.type == "counter" && j.is_object()) ch.value = j.value("value", int64_t{0});
     }
+    if (ch.type == "counter") own_counters[ch.key] = ch.value;  // only its own are looked up
     if (ch.type == "put") ch.etag = r.Header("etag");
     if (ch.type == "put" && !ch.ttl && std::find(live.begin(), live.end(), ch.key) == live.end()) {
       live.push_back(ch.key);
