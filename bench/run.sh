@@ -2,16 +2,18 @@
 # One command for keyva's benchmarks: installs the peers (scripts/install-deps.sh --bench), builds
 # with -DKEYVA_BUILD_BENCH=ON into build-bench/ (RelWithDebInfo), runs the engine bench (keyva vs
 # RocksDB, LevelDB, LMDB; each engine and workload in its own process), then the HTTP bench
-# (bench/http/run.sh: keyvad vs nginx, etcd, webdis under wrk), and writes:
+# (bench/http/run.sh: keyvad vs nginx, etcd, webdis under wrk), then the watch bench
+# (bench/watch/run.sh: keyvad's PUT/s with and without 100 SSE watchers), and writes:
 #   bench/RESULTS.md                     the report (ratios, never a lone keyva number; the
 #                                        targets with PASS/MISS)
-#   bench/results/{engine,http}.json     every measurement and setting of this run
+#   bench/results/{engine,http,watch}.json  every measurement and setting of this run
 #   bench/results/engine_{throughput,ratio}.png, http_{throughput,targets}.png  bar charts
 # A timestamped copy of each run's JSON stays in build-bench/bench-runs/.
 #
 # Usage: bench/run.sh [--quick] [--no-install] [any keyva_engine_bench flag, e.g. --engines=keyva,lmdb]
-#   --quick       N = 100,000 (2,000 fsynced puts, 2,000 x 64 KiB), and 3 s per HTTP run
-#                 (15 s in a full run) with 10,000 keys, for a smoke run
+#   --quick       N = 100,000 (2,000 fsynced puts, 2,000 x 64 KiB), 3 s per HTTP run
+#                 (15 s in a full run) with 10,000 keys, and one round of 3 s watch-bench
+#                 phases (3 rounds of 10 s in a full run), for a smoke run
 #   --no-install  skip scripts/install-deps.sh --bench
 # Environment: KEYVA_BENCH_BUILD_DIR (default build-bench), KEYVA_BENCH_DB_DIR (default
 # <build dir>/bench-db; put it on the disk you want to measure, not on a tmpfs).
@@ -40,7 +42,8 @@ generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 cmake -S . -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DKEYVA_BUILD_BENCH=ON -DKEYVA_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build_dir" -j "$(nproc)" --target keyva_engine_bench keyvad
+cmake --build "$build_dir" -j "$(nproc)" --target keyva_engine_bench keyvad \
+  keyva_watch_bench
 
 size_flags=()
 mode="full"
@@ -80,9 +83,17 @@ else
   echo "wrk not found: no HTTP bench (scripts/install-deps.sh --bench installs it)" >&2
 fi
 
+# ---- watch bench: keyvad's PUT/s with and without 100 SSE watchers (bench/watch/run.sh) -------
+watch_flags=()
+if [[ $quick -eq 1 ]]; then watch_flags=(--quick); fi
+echo "== watch bench ($mode) -> $work"
+bench/watch/run.sh "${watch_flags[@]}" --keyvad="$build_dir/cmd/keyvad/keyvad" \
+  --bench="$build_dir/bench/watch/keyva_watch_bench" "$build_dir" "$work" || status=$?
+if [[ -f $work/watch.json ]]; then cp "$work/watch.json" "$out_dir/watch.json"; fi
+
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=""
-if ! git diff --quiet HEAD -- internal bench/engine bench/CMakeLists.txt 2>/dev/null; then dirty=" (with uncommitted changes)"; fi
+if ! git diff --quiet HEAD -- internal bench/engine bench/watch bench/CMakeLists.txt 2>/dev/null; then dirty=" (with uncommitted changes)"; fi
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
 mkdir -p "$db_dir"
@@ -97,13 +108,19 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
   echo "Load average (1, 5, 15 min) when it started: $load_start; when it finished: $load (other"
   echo "work on the machine shows up as noise)."
   echo "Raw numbers and every setting: [results/engine.json](results/engine.json),"
-  echo "[results/http.json](results/http.json)."
+  echo "[results/http.json](results/http.json), [results/watch.json](results/watch.json)."
   echo "How the numbers are made, and how to profile: [README.md](README.md)."
   echo
-  if [[ -f $work/http_targets.md ]]; then
+  if [[ -f $work/http_targets.md || -f $work/watch_targets.md ]]; then
     echo "## Targets"
     echo
+  fi
+  if [[ -f $work/http_targets.md ]]; then
     cat "$work/http_targets.md"
+    echo
+  fi
+  if [[ -f $work/watch_targets.md ]]; then
+    cat "$work/watch_targets.md"
     echo
   fi
   echo "## Engine: keyva vs RocksDB, LevelDB and LMDB"
@@ -121,6 +138,14 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
   else
     echo "Not measured: wrk is not installed, or bench/http/run.sh failed before its report."
   fi
+  echo
+  echo "## Watch feed: PUT with and without 100 SSE watchers"
+  echo
+  if [[ -f $work/watch.md ]]; then
+    cat "$work/watch.md"
+  else
+    echo "Not measured: bench/watch/run.sh failed before its report."
+  fi
 } >bench/RESULTS.md
-echo "== wrote bench/RESULTS.md, $out_dir/{engine,http}.json and charts"
+echo "== wrote bench/RESULTS.md, $out_dir/{engine,http,watch}.json and charts"
 exit $status
