@@ -56,7 +56,10 @@ Status KvStore::Write(WriteBatch* batch) {
   Status s = db_->Write(write_options_, batch);
   if (!s.ok() && write_error_.ok()) write_error_ = s;
   if (s.ok()) {
-    for (ChangeEvent& e : batch_changes_) changes_.push_back(std::move(e));
+    for (ChangeEvent& e : batch_changes_) {
+      last_change_revision_ = e.revision;
+      changes_.push_back(std::move(e));
+    }
   }
   batch_changes_.clear();
   return s;

@@ -216,6 +216,7 @@ class KvStore {
   std::vector<ChangeEvent> changes_;        // written, not taken yet
   int64_t next_expiry_us_ = 0;              // no TTL ends before it (0: unknown, look)
   uint64_t trimmed_upto_ = 0;
+  uint64_t last_change_revision_ = 0;  // the newest change's revision (OpenFeed: at least it)
 };
 
 }  // namespace keyva::server
