@@ -37,6 +37,7 @@ Status KvStore::OpenFeed(uint64_t* trimmed) {
     return s;
   }
   *trimmed = trimmed_upto_;
+  last_change_revision_ = db_->LastSequence();  // at least the newest change's revision
   s = db_->Get(read, kExpiryIndexKey, &text, &meta);
   if (s.ok()) return s;
   if (!s.IsNotFound()) return s;
@@ -114,7 +115,9 @@ ReapResult KvStore::ReapExpired(size_t max) {
 TrimResult KvStore::TrimFeed(uint64_t keep_revisions, int64_t max_age_us, size_t max) {
   TrimResult r;
   r.trimmed_upto = trimmed_upto_;
-  const uint64_t last = db_->LastSequence();
+  // The window is counted back from the newest change (not the last sequence number, which the
+  // trims' own writes move on).
+  const uint64_t last = last_change_revision_;
   const uint64_t below = keep_revisions > 0 && last > keep_revisions ? last - keep_revisions : 0;
   const int64_t older_than =
       max_age_us > 0 ? now_micros_() - max_age_us : std::numeric_limits<int64_t>::min();

@@ -35,11 +35,12 @@ void WatchHub::Append(std::vector<ChangeEvent>&& events, uint64_t revision) {
     if (events.empty()) return;
     // Wake the armed waiters; forget the dropped ones.
     size_t kept = 0;
-    for (auto& weak : waiters_) {
-      std::shared_ptr<Waiter> w = weak.lock();
+    for (size_t i = 0; i < waiters_.size(); i++) {
+      std::shared_ptr<Waiter> w = waiters_[i].lock();
       if (!w) continue;
-      if (w->armed_.exchange(false, std::memory_order_acq_rel)) wake.push_back(w);
-      waiters_[kept++] = std::move(weak);
+      if (w->armed_.exchange(false, std::memory_order_acq_rel)) wake.push_back(std::move(w));
+      if (kept != i) waiters_[kept] = std::move(waiters_[i]);  // (never a self-move)
+      kept++;
     }
     waiters_.resize(kept);
   }
@@ -67,6 +68,10 @@ bool WatchHub::Collect(uint64_t after, const WatchFilter& filter, size_t max_eve
 std::shared_ptr<WatchHub::Waiter> WatchHub::NewWaiter(std::function<void()> wake) {
   std::shared_ptr<Waiter> w(new Waiter(std::move(wake)));
   std::lock_guard<std::mutex> lock(mu_);
+  // Forget dropped waiters now and then, so a feed without changes does not collect them.
+  if (waiters_.size() >= 64 && (waiters_.size() & (waiters_.size() - 1)) == 0) {
+    std::erase_if(waiters_, [](const std::weak_ptr<Waiter>& x) { return x.expired(); });
+  }
   waiters_.push_back(w);
   return w;
 }
