@@ -2,7 +2,7 @@
 // on every response, GET /watch as Server-Sent Events and as an NDJSON long poll, retention and
 // 410, expiry events, bad input; and, registered under their own labels (tests/integration/
 // CMakeLists.txt), the long ones: 8 writers with 4 watchers across a SIGTERM and a kill -9
-// restart (crash), 1,000 idle watchers and a watcher that never reads (load).
+// restart (crash), 1,000 idle watchers and a watcher that stops reading (load).
 //
 // What a watcher got is compared with the writers' own logs by CheckFeed (tests/util/
 // feed_check.h), whose first test below shows it failing on each fault it looks for. Nothing
@@ -503,9 +503,9 @@ TEST_CASE("watch: the NDJSON long poll", "[watch]") {
   INFO(Lines(CheckFeed({.prefix = "lp/", .since = since}, paged, acked, {})));
   CHECK(CheckFeed({.prefix = "lp/", .since = since}, paged, acked, {}).empty());
 
-  // limit goes up to 10000.
+  // limit goes up to 1000.
   HttpReply most =
-      c.Get("/watch?prefix=lp/&format=ndjson&limit=10000&since=" + std::to_string(since));
+      c.Get("/watch?prefix=lp/&format=ndjson&limit=1000&since=" + std::to_string(since));
   INFO(most.body);
   CHECK(most.status == 200);
   CHECK(NdjsonLines(most.body).size() == acked.size());
@@ -560,10 +560,12 @@ TEST_CASE("watch: bad input is a JSON 400 and watchers beyond --max-watchers get
            "/watch?format=ndjson&since=x",
            "/watch?format=ndjson",  // since is required for the long poll
            "/watch?format=ndjson&since=0&limit=0",
-           "/watch?format=ndjson&since=0&limit=10001",
+           "/watch?format=ndjson&since=0&limit=1001",
            "/watch?format=ndjson&since=0&limit=x",
            "/watch?format=ndjson&since=0&wait=301s",
            "/watch?format=ndjson&since=0&wait=soon",
+           "/watch?wait=1s",  // wait and limit are for the long poll only
+           "/watch?limit=5",
            "/watch?prefix=a&prefix=b",
            "/watch?unknown=1",
        }) {
@@ -1219,13 +1221,34 @@ TEST_CASE("watch: 1000 idle watchers cost little memory and no CPU and all get a
   CHECK(keyvad.Stop(SIGTERM) == 0);
 }
 
-TEST_CASE("watch: a watcher that never reads is cut off while writes go on", "[.][watch_stall]") {
-  constexpr int kStallSeconds = 2;
+namespace {
+
+// A metric's value from /metrics ("name value" lines); -1 when absent.
+double Metric(HttpTestClient& c, const std::string& name) {
+  const std::string page = c.Get("/metrics").body;
+  const std::string needle = "\n" + name + " ";
+  const size_t at = page.find(needle);
+  if (at == std::string::npos) return -1;
+  return std::stod(page.substr(at + needle.size()));
+}
+
+}  // namespace
+
+TEST_CASE("watch: a watcher that stops reading is cut off while writes go on", "[.][watch_stall]") {
+  // Never reads again: cut after --watch-stall-timeout and as long again. Reads again once
+  // marked lagging (keyva_watchers_cut_total in /metrics): a last `lagging` event.
+  bool reads_again = false;
+  int stall_seconds = 2;
+  SECTION("never reads again: the connection is cut") {}
+  SECTION("reads again after being marked lagging: a last lagging event") {
+    reads_again = true;
+    stall_seconds = 5;  // time enough to notice the mark before the cut
+  }
   KeyvadProcess keyvad(
-      {.args = {"--sync=none", "--watch-stall-timeout=" + std::to_string(kStallSeconds) + "s"}});
+      {.args = {"--sync=none", "--watch-stall-timeout=" + std::to_string(stall_seconds) + "s"}});
   HttpTestClient c(keyvad.port());
   const uint64_t since = CurrentRevision(c);
-  // A tiny receive buffer, never read: keyvad's send buffer fills and stays full.
+  // A tiny receive buffer, not read: keyvad's send buffer fills and stays full.
   SseClient stalled(keyvad.port(), "/watch?since=" + std::to_string(since),
                     {.receive_buffer = 4096});
   REQUIRE(stalled.status() == 200);
@@ -1282,35 +1305,40 @@ TEST_CASE("watch: a watcher that never reads is cut off while writes go on", "[.
       }
     });
   }
-  // keyvad cuts it after --watch-stall-timeout of taking nothing: its side of the connection
-  // leaves ESTABLISHED (closed with data unsent, or reset).
   const auto hung_from = Clock::now();
-  REQUIRE(TcpState(keyvad.port(), stalled.local_port()) == 1);  // the probe sees it
-  const bool cut =
-      WaitFor([&] { return TcpState(keyvad.port(), stalled.local_port()) != 1; }, seconds(60));
-  const auto cut_at = Clock::now();
+  bool ended = false;
+  if (reads_again) {
+    ended = WaitFor([&] { return Metric(c, "keyva_watchers_cut_total") >= 1; }, seconds(60));
+  } else {
+    // keyvad's side of the connection leaves ESTABLISHED (closed with data unsent, or reset).
+    REQUIRE(TcpState(keyvad.port(), stalled.local_port()) == 1);  // the probe sees it
+    ended =
+        WaitFor([&] { return TcpState(keyvad.port(), stalled.local_port()) != 1; }, seconds(60));
+  }
+  const auto ended_at = Clock::now();
+  // Drain what it holds (for reads_again, while the writers still write).
+  CHECK(stalled.WaitForEnd(20000));
   stop = true;
   for (std::thread& t : writers) t.join();
   uint64_t last_acked = 1;
   for (const FeedChange& a : acked) last_acked = std::max(last_acked, a.revision);
   read_until = last_acked;
   reading.join();
-  CHECK(cut);
+  CHECK(ended);
   long while_hung = 0, last_window = 0;
   for (const auto& t : ack_times) {
-    if (t >= hung_from && t <= cut_at) while_hung++;
-    if (t >= cut_at - seconds(kStallSeconds) && t <= cut_at) last_window++;
+    if (t >= hung_from && t <= ended_at) while_hung++;
+    if (t >= ended_at - seconds(stall_seconds) && t <= ended_at) last_window++;
   }
-  std::cout << "watch stall: keyvad cut the stalled watcher after "
-            << std::chrono::duration_cast<milliseconds>(cut_at - hung_from).count() << " ms; "
+  std::cout << "watch stall: keyvad " << (reads_again ? "marked" : "cut") << " the watcher after "
+            << std::chrono::duration_cast<milliseconds>(ended_at - hung_from).count() << " ms; "
             << while_hung << " PUTs acknowledged while it hung (" << last_window << " in the last "
-            << kStallSeconds << " s), " << acked.size() << " in all" << std::endl;
+            << stall_seconds << " s), " << acked.size() << " in all" << std::endl;
   INFO(Lines(failures));
   CHECK(failures.empty());
   CHECK(while_hung > 0);
 
-  // What it held is a clean prefix of the feed, maybe ended by event: lagging.
-  CHECK(stalled.WaitForEnd(10000));
+  // What it held is a gap-free start of the feed, maybe ended by event: lagging.
   std::vector<FeedEvent> got;
   std::vector<std::string> problems;
   std::optional<SseEvent> lagging;
@@ -1323,16 +1351,29 @@ TEST_CASE("watch: a watcher that never reads is cut off while writes go on", "[.
     got.push_back(ParseFeedEvent(e->Json(), &problems, e->id, e->type));
   }
   REQUIRE(!got.empty());
-  if (lagging) {
-    CHECK(lagging->Json()["revision"] == got.back().revision);
+  uint64_t resume = got.back().revision;
+  if (reads_again) {
+    REQUIRE(lagging.has_value());
+    const nlohmann::json j = lagging->Json();
+    REQUIRE(j["revision"].is_number_unsigned());
+    CHECK(j["revision"].get<uint64_t>() >= got.back().revision);
+    resume = j["revision"].get<uint64_t>();
   }
-  const FeedWatch upto{.prefix = "", .since = since, .until = got.back().revision};
+  std::cout << "watch stall: it had received " << got.size() << " events"
+            << (lagging ? ", then event: lagging" : ", no lagging event") << std::endl;
+  const FeedWatch upto{.prefix = "", .since = since, .until = resume};
   INFO(Lines(problems) << Lines(CheckFeed(upto, got, acked, {})));
   CHECK(problems.empty());
   CHECK(CheckFeed(upto, got, acked, {}).empty());
-  std::cout << "watch stall: it had received " << got.size() << " events"
-            << (lagging ? ", then event: lagging" : ", no lagging event (no room left)")
-            << std::endl;
+  // It resumes with Last-Event-ID and misses nothing.
+  SseClient again(keyvad.port(), "/watch", {.last_event_id = std::to_string(resume)});
+  REQUIRE(again.status() == 200);
+  size_t after = 0;
+  for (const FeedChange& a : acked) after += a.revision > resume;
+  std::vector<FeedEvent> rest = ReadEvents(again, after, 30000, &problems);
+  got.insert(got.end(), rest.begin(), rest.end());
+  INFO(Lines(CheckFeed({.since = since}, got, acked, {})));
+  CHECK(CheckFeed({.since = since}, got, acked, {}).empty());
   // The reader got everything.
   INFO(Lines(read_problems) << Lines(CheckFeed({.since = since}, read, acked, {})));
   CHECK(read_problems.empty());
