@@ -7,7 +7,12 @@
 // What a watcher got is compared with the writers' own logs by CheckFeed (tests/util/
 // feed_check.h), whose first test below shows it failing on each fault it looks for. Nothing
 // asserts timing: every wait is bounded and generous, and what is checked is what arrived.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -303,6 +308,116 @@ TEST_CASE("watch: the feed checker catches each fault it looks for", "[watch]") 
   std::vector<FeedChange> same_revision = acked;
   same_revision.push_back(change(23, "put", "a/9", "\"e9\""));
   CHECK(!CheckFeed(a, good, same_revision, unknown).empty());
+}
+
+namespace {
+
+// A one-connection HTTP server on 127.0.0.1 that reads a request and answers it with pieces,
+// each written on its own with a pause between, then closes: for the SSE client's own test.
+class FakeServer {
+ public:
+  explicit FakeServer(std::vector<std::string> pieces) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 || listen(fd_, 1) != 0 ||
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      throw std::runtime_error("cannot listen");
+    }
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this, pieces = std::move(pieces)] {
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, 10000) <= 0) return;
+      const int conn = accept(fd_, nullptr, nullptr);
+      if (conn < 0) return;
+      std::string request;
+      char buf[4096];
+      while (request.find("\r\n\r\n") == std::string::npos) {
+        pollfd q{conn, POLLIN, 0};
+        if (poll(&q, 1, 10000) <= 0) break;
+        const ssize_t n = recv(conn, buf, sizeof(buf), 0);
+        if (n <= 0) break;
+        request.append(buf, static_cast<size_t>(n));
+      }
+      for (const std::string& piece : pieces) {
+        if (send(conn, piece.data(), piece.size(), MSG_NOSIGNAL) < 0) break;
+        std::this_thread::sleep_for(milliseconds(20));
+      }
+      close(conn);
+    });
+  }
+  ~FakeServer() {
+    thread_.join();
+    close(fd_);
+  }
+  uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+std::string Chunk(const std::string& data) {
+  char size[20];
+  std::snprintf(size, sizeof(size), "%zx\r\n", data.size());
+  return size + data + "\r\n";
+}
+
+}  // namespace
+
+TEST_CASE("watch: the SSE test client frames events as the SSE specification says", "[watch]") {
+  SECTION("an event stream in chunks split anywhere, ended by a close mid-event") {
+    const std::string body =
+        Chunk("retry: 1000\n\n: heartbeat\n\nid: 1\nevent: put\ndata: {\"a\":1}\n\n") +
+        Chunk("id: 2\r\nevent: delete\r\ndata: line one\r\ndata:line two\r\n\r\nid: 3\nda") +
+        Chunk("ta: x\n\nid: 4\ndata: never ended");
+    const std::string head =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n"
+        "X-Keyva-Revision: 7\r\n\r\n";
+    // Pieces cut inside the header, a chunk-size line, a field name and a CRLF.
+    const std::string all = head + body;
+    std::vector<std::string> pieces;
+    size_t from = 0;
+    for (size_t at : {size_t{20}, head.size() + 1, head.size() + 40, head.size() + 89,
+                      head.size() + 131, all.size()}) {
+      pieces.push_back(all.substr(from, at - from));
+      from = at;
+    }
+    FakeServer server(pieces);
+    SseClient s(server.port(), "/watch");
+    CHECK(s.status() == 200);
+    CHECK(s.streaming());
+    CHECK(RevisionOf(s.response()) == 7);
+    std::vector<SseEvent> got;
+    while (std::optional<SseEvent> e = s.Next(5000)) got.push_back(*e);
+    CHECK(s.ended());
+    REQUIRE(got.size() == 3);
+    CHECK(got[0].id == "1");
+    CHECK(got[0].type == "put");
+    CHECK(got[0].Json() == nlohmann::json({{"a", 1}}));
+    CHECK(got[1].id == "2");
+    CHECK(got[1].type == "delete");
+    CHECK(got[1].data == "line one\nline two");
+    CHECK(got[2].id == "3");
+    CHECK(got[2].type == "message");
+    CHECK(got[2].data == "x");
+    CHECK(s.comments() == 1);
+  }
+  SECTION("an error answer is read whole") {
+    const std::string json = "{\"error\":\"gone\",\"status\":410,\"oldest\":5,\"revision\":9}";
+    const std::string all =
+        "HTTP/1.1 410 Gone\r\nContent-Type: application/json\r\nContent-Length: " +
+        std::to_string(json.size()) + "\r\n\r\n" + json;
+    FakeServer server({all.substr(0, all.size() - 10), all.substr(all.size() - 10)});
+    SseClient s(server.port(), "/watch?since=1");
+    CHECK(s.status() == 410);
+    CHECK(!s.streaming());
+    CHECK(s.response().body == json);
+    CHECK(!s.Next(100).has_value());
+  }
 }
 
 // ---- short integration tests ----------------------------------------------------------------
@@ -1019,6 +1134,53 @@ std::map<std::string, std::string> ListAll(HttpTestClient& c) {
 }
 
 }  // namespace
+
+TEST_CASE("watch: the listing checker catches missing and extra and stale keys", "[watch]") {
+  auto put = [](uint64_t rev, std::string key, std::string etag, bool ttl = false) {
+    FeedChange c;
+    c.revision = rev;
+    c.type = "put";
+    c.key = std::move(key);
+    c.etag = std::move(etag);
+    c.ttl = ttl;
+    return c;
+  };
+  FeedChange del;
+  del.revision = 14;
+  del.type = "delete";
+  del.key = "g/b";
+  const std::vector<FeedChange> acked = {
+      put(10, "g/a", "\"1\""), put(12, "g/b", "\"2\""), del,
+      put(16, "g/c", "\"3\""), put(18, "g/a", "\"4\""), put(11, "g/t", "\"5\"", true)};
+  auto page = [](uint64_t revision, std::vector<std::pair<std::string, std::string>> keys) {
+    nlohmann::json j = {
+        {"revision", revision}, {"next", nullptr}, {"keys", nlohmann::json::array()}};
+    for (auto& [k, e] : keys) j["keys"].push_back({{"key", k}, {"etag", e}});
+    return j;
+  };
+  // At 16: a with its first ETag, c; b deleted; the TTL key may or may not be listed.
+  CHECK(CheckListing(page(16, {{"g/a", "\"1\""}, {"g/c", "\"3\""}}), "g/", acked, {}).empty());
+  CHECK(CheckListing(page(16, {{"g/a", "\"1\""}, {"g/c", "\"3\""}, {"g/t", "\"5\""}}), "g/", acked,
+                     {})
+            .empty());
+  CHECK(!CheckListing(page(16, {{"g/c", "\"3\""}}), "g/", acked, {}).empty());  // a missing
+  CHECK(!CheckListing(page(16, {{"g/a", "\"4\""}, {"g/c", "\"3\""}}), "g/", acked, {})
+             .empty());  // a's later ETag
+  CHECK(!CheckListing(page(16, {{"g/a", "\"1\""}, {"g/b", "\"2\""}, {"g/c", "\"3\""}}), "g/", acked,
+                      {})
+             .empty());  // b after its delete
+  CHECK(!CheckListing(page(14, {{"g/a", "\"1\""}, {"g/c", "\"3\""}}), "g/", acked, {})
+             .empty());  // c before its put
+  // A page that is not the last covers keys up to its last one only.
+  nlohmann::json first = page(16, {{"g/a", "\"1\""}});
+  first["next"] = "g/a";
+  CHECK(CheckListing(first, "g/", acked, {}).empty());
+  // A key written without an answer may be either way.
+  FeedChange maybe;
+  maybe.type = "delete";
+  maybe.key = "g/c";
+  CHECK(CheckListing(page(16, {{"g/a", "\"1\""}}), "g/", acked, {maybe}).empty());
+}
 
 TEST_CASE("watch: 8 writers and 4 watchers across a SIGTERM and a kill -9 miss nothing",
           "[.][watch_restarts]") {
