@@ -5,8 +5,9 @@
 // restart (crash), 1,000 idle watchers and a watcher that stops reading (load).
 //
 // What a watcher got is compared with the writers' own logs by CheckFeed (tests/util/
-// feed_check.h), whose first test below shows it failing on each fault it looks for. Nothing
-// asserts timing: every wait is bounded and generous, and what is checked is what arrived.
+// feed_check.h), whose first test below shows it failing on each fault it looks for; the SSE
+// client's framing and the listing check have such tests too. Nothing asserts timing: every
+// wait is bounded and generous, and what is checked is what arrived.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
