@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import {
-  ensureScreenshotDir, getBytes, horizontalOverflow, makePng, openPage, put, startBrowser, startKeyvad,
+  ensureScreenshotDir, getBytes, horizontalOverflow, kvUrl, makePng, openPage, put, startBrowser, startKeyvad,
 } from './harness.mjs';
 
 const TIMEOUT = { timeout: 60000 };
@@ -390,6 +390,72 @@ describe('web page', () => {
     assert.deepEqual(await rowNames(page), ['other']);
     await here.filter({ hasText: 't9' }).waitFor();
   });
+
+  test('the open key follows changes made elsewhere; while it is edited a warning says so', TIMEOUT, async () => {
+    const { page } = current;
+    await put(server.base, 't10/doc', 'version 1');
+    await openKeysPage('t10/', '&key=t10%2Fdoc');
+    await page.locator('#kv-preview pre', { hasText: 'version 1' }).waitFor();
+    await page.evaluate(() => { window.__sameDocument = true; });
+
+    // Changed through the API: the value and its metadata update in place, without a reload.
+    const second = 'version 2, from the API';
+    const res2 = await put(server.base, 't10/doc', second, 'text/x-test');
+    await page.locator('#kv-preview pre', { hasText: second }).waitFor();
+    const revision2 = res2.headers.get('x-keyva-revision');
+    assert.match(revision2, /^\d+$/);
+    await page.locator('#kv-live', { hasText: `revision ${revision2}` }).waitFor();
+    const meta = await page.locator('#kv-meta').textContent();
+    assert.match(meta, /text\/x-test/);
+    assert.match(meta, new RegExp(`${second.length} bytes`));
+    assert.ok(meta.includes(res2.headers.get('etag')), 'the new ETag is shown');
+    assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was not reloaded');
+
+    // Changed while being edited: a warning with the revision, at once; the draft stays.
+    await page.getByRole('link', { name: 'Edit' }).click();
+    const text = page.getByLabel('Value as text');
+    await text.waitFor();
+    assert.equal(await text.inputValue(), second);
+    await text.fill('my draft');
+    const res3 = await put(server.base, 't10/doc', 'version 3 (theirs)');
+    const warning = page.locator('#ed-remote');
+    await warning.waitFor();
+    assert.match(await warning.textContent(),
+      new RegExp(`changed elsewhere \\(revision ${res3.headers.get('x-keyva-revision')}\\) while you were editing`));
+    assert.equal(await text.inputValue(), 'my draft', 'the draft is kept');
+    assert.equal(await page.locator('#ed-error').isVisible(), false, 'no save was tried');
+    await warning.getByRole('button', { name: 'Discard mine and load theirs' }).click();
+    await page.locator('#kv-preview pre', { hasText: 'version 3 (theirs)' }).waitFor();
+
+    // Deleted elsewhere while open: said in the key view.
+    const del = await fetch(kvUrl(server.base, 't10/doc'), { method: 'DELETE' });
+    assert.equal(del.status, 204);
+    await page.locator('#kv-alert', { hasText: 'was deleted elsewhere' }).waitFor();
+    assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was not reloaded');
+  });
+
+  test('the open folder gains keys added through the API and loses deleted ones, without a reload', TIMEOUT, async () => {
+    const { page } = current;
+    await put(server.base, 't11/b', 'b');
+    await openKeysPage('t11/');
+    await page.locator('#key-list .row-name', { hasText: 'b' }).waitFor();
+    await page.locator('#list-live[data-state="live"]').waitFor();
+    await page.evaluate(() => { window.__sameDocument = true; });
+
+    await put(server.base, 't11/a', 'first by name');
+    await put(server.base, 't11/sub/c', 'in a subfolder');
+    await put(server.base, 't11x/elsewhere', 'not in this folder');
+    await page.waitForFunction(() => document.querySelectorAll('#key-list .row').length === 3);
+    assert.deepEqual(await rowNames(page), ['a', 'b', 'sub/']);
+    assert.equal(await page.locator('#list-count').textContent(), '3 keys');
+    assert.match(await page.locator('#key-list .row.folder').textContent(), /1 key/);
+
+    const del = await fetch(kvUrl(server.base, 't11/b'), { method: 'DELETE' });
+    assert.equal(del.status, 204);
+    await page.waitForFunction(() => document.querySelectorAll('#key-list .row').length === 2);
+    assert.deepEqual(await rowNames(page), ['a', 'sub/']);
+    assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was not reloaded');
+  });
 });
 
 // The README's picture: the browse view with a key open, on a server holding a tidy data set.
@@ -427,6 +493,8 @@ describe('screenshots', () => {
       await page.locator('.card', { hasText: 'Cache hit rate' }).waitFor();
       await page.screenshot({ path: path.join(dir, 'web-engine.png') });
     } finally {
+      // Leave the demo server's page first: its live feeds would log the server going away.
+      await current.page.goto('about:blank');
       await demo.stop();
     }
   });
