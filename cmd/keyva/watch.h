@@ -7,8 +7,8 @@
 // or, before any event, to the revision the first answer started from (its X-Keyva-Revision),
 // so no change is lost or printed twice. The first reconnect is immediate, later ones wait
 // 250 ms doubling up to 5 s (or start from the stream's `retry:` time); a 502, 503 or 504 waits
-// its Retry-After (else 1 s). It retries for as long as it runs, saying on stderr once per outage what broke
-// and again when the stream is back.
+// its Retry-After (else 1 s). It retries for as long as it runs, saying on stderr once per outage
+// what broke and again when the stream is back.
 //
 // Output, one line per event (stdout, flushed per line):
 //   42 put app/db 5 bytes text/plain
