@@ -29,7 +29,7 @@ struct RouterFixture {
     StorageThread::Settings s;
     s.sync = keyva::SyncMode::kNone;
     storage = std::make_unique<StorageThread>(std::move(db), s, [] { return int64_t{1} << 50; });
-    if (start) storage->Start();
+    if (start && !storage->Start().ok()) abort();
     router = std::make_unique<Router>(config, storage.get(), &metrics);
   }
 

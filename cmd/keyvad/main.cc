@@ -58,6 +58,8 @@ int Serve(const ServerConfig& config) {
   options.block_cache_bytes = config.cache_size;
   options.memtable_bytes = config.memtable_size;
   options.info_log = [](const std::string& line) { spdlog::info("engine: {}", line); };
+  // The storage thread reaps expired values itself, so each expiry is reported once (kv_store.h).
+  options.drop_expired = false;
   std::unique_ptr<keyva::DB> db;
   keyva::Status s = keyva::DB::Open(options, config.data_dir, &db);
   if (!s.ok()) {
@@ -69,9 +71,16 @@ int Serve(const ServerConfig& config) {
   settings.queue_capacity = config.queue_capacity;
   settings.max_batch = config.max_batch;
   settings.sync = config.sync;
+  settings.retention_revisions = config.watch_retention_revisions;
+  settings.retention_age = config.watch_retention_age;
   keyva::server::StorageThread storage(std::move(db), settings,
                                        [] { return keyva::Env::Default()->NowMicros(); });
-  storage.Start();
+  s = storage.Start();
+  if (!s.ok()) {
+    spdlog::error("cannot open the change feed in '{}': {}", config.data_dir, s.ToString());
+    (void)storage.Stop();  // the feed error is what to report
+    return 1;
+  }
 
   keyva::server::ServerMetrics metrics;
   keyva::server::Router router(config, &storage, &metrics);

@@ -67,6 +67,9 @@ struct ReadOptions {
   // Owner thread only: read everything written so far, published or not (a group commit's own
   // conditional writes must see the earlier writes of the same group). Ignored with a snapshot.
   bool read_unpublished = false;
+  // Also return values whose expiry time has passed (their ValueMeta says so); for an owner that
+  // deletes expired values itself (Options::drop_expired = false).
+  bool include_expired = false;
 };
 
 // User-facing iterator: user keys in ascending bytewise order, newest visible version of each,
@@ -132,6 +135,12 @@ class DB {
   virtual Status SyncWal() = 0;
   // Makes every write so far visible to readers (see WriteOptions::publish). Cheap; idempotent.
   virtual void Publish() = 0;
+  // Owner: the sequence number of the last entry written (published or not). The next batch's
+  // entries get the numbers after it, in batch order, so an owner can know an entry's sequence
+  // number before it writes it.
+  virtual SequenceNumber LastSequence() const = 0;
+  // Any thread: the sequence number readers see (the last published write). Cheap.
+  virtual SequenceNumber PublishedSequence() const = 0;
 
   // NotFound when the key is absent, deleted or expired (by the Env's clock). Any thread.
   virtual Status Get(const ReadOptions& options, std::string_view key, std::string* value,

@@ -61,6 +61,11 @@ struct Options {
   // Verify every block checksum when reading (blocks are always verified when first read from
   // disk; this also re-verifies cached blocks - only useful for tools).
   bool paranoid_checks = false;
+  // Compactions drop values whose expiry time has passed (or keep a tombstone in their place when
+  // an older version may lie below). false keeps them until the owner deletes them itself - for a
+  // server that must see each expired value once, to report the expiry (keyvad's expirer).
+  // Readers never see an expired value either way (unless ReadOptions::include_expired).
+  bool drop_expired = true;
   // Receives one line per notable event (open, flush, compaction, recovery). May be empty.
   std::function<void(const std::string&)> info_log;
 };

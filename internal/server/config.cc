@@ -61,7 +61,7 @@ Setter DurationSetter(std::chrono::milliseconds ServerConfig::*field) {
   return [=](ServerConfig* c, std::string_view v) -> std::string {
     std::chrono::milliseconds d;
     if (!ParseDuration(v, &d) || d.count() <= 0) {
-      return "expected a positive duration such as 500ms, 10s or 2m";
+      return "expected a positive duration such as 500ms, 10s, 2m or 1h";
     }
     c->*field = d;
     return {};
@@ -180,6 +180,25 @@ const std::vector<FlagSpec>& Flags() {
        DurationSetter(&ServerConfig::body_timeout)},
       {"idle-timeout", "DURATION", "60s", "keep-alive connections idle longer are closed", false,
        DurationSetter(&ServerConfig::idle_timeout)},
+      {"watch-retention", "N,DURATION", "1000000,24h",
+       "how much of the change feed (GET /watch) is kept: the last N revisions and/or nothing "
+       "older than DURATION (either part alone also works); older 'since' values get 410",
+       false,
+       [](ServerConfig* c, std::string_view v) -> std::string {
+         return ParseWatchRetention(v, &c->watch_retention_revisions, &c->watch_retention_age)
+                    ? ""
+                    : "expected N revisions, a duration such as 24h, or both as N,DURATION";
+       }},
+      {"watch-heartbeat", "DURATION", "15s",
+       "a watch stream with nothing to send gets a comment line this often (keeps proxies from "
+       "closing it)",
+       false, DurationSetter(&ServerConfig::watch_heartbeat)},
+      {"watch-stall-timeout", "DURATION", "30s",
+       "a watcher whose connection takes nothing for this long is sent a final 'lagging' event "
+       "(if it has room) and closed; it resumes with Last-Event-ID",
+       false, DurationSetter(&ServerConfig::watch_stall_timeout)},
+      {"max-watchers", "N", "10000", "watch streams and long polls open at once; more get 503",
+       false, CountSetter(&ServerConfig::max_watchers, 1, 1u << 20)},
       {"shutdown-timeout", "DURATION", "10s",
        "on SIGINT/SIGTERM, time given to in-flight requests before connections are cut", false,
        DurationSetter(&ServerConfig::shutdown_timeout)},
@@ -240,12 +259,39 @@ bool ParseDuration(std::string_view text, std::chrono::milliseconds* duration) {
     mult = 1000;
   } else if (unit == "m") {
     mult = 60'000;
+  } else if (unit == "h") {
+    mult = 3'600'000;
   } else {
     return false;
   }
   constexpr uint64_t kMax = uint64_t{1} << 40;  // ~35 years: plenty, and no overflow below
   if (n > kMax / mult) return false;
   *duration = std::chrono::milliseconds(static_cast<int64_t>(n * mult));
+  return true;
+}
+
+bool ParseWatchRetention(std::string_view text, uint64_t* revisions,
+                         std::chrono::milliseconds* age) {
+  uint64_t n = 0;
+  std::chrono::milliseconds d{0};
+  bool have_n = false, have_d = false;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    std::string_view part = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    if (comma != std::string_view::npos && text.empty()) return false;  // a trailing comma
+    if (!have_n && ParseUint(part, &n) && n > 0) {
+      have_n = true;
+    } else if (!have_d && !part.empty() && (part.back() < '0' || part.back() > '9') &&
+               ParseDuration(part, &d) && d.count() > 0) {
+      have_d = true;
+    } else {
+      return false;
+    }
+  }
+  if (!have_n && !have_d) return false;
+  *revisions = have_n ? n : 0;
+  *age = have_d ? d : std::chrono::milliseconds(0);
   return true;
 }
 
@@ -346,7 +392,7 @@ std::string UsageText() {
       "Usage: keyvad [--flag=VALUE | --flag VALUE]...\n\n"
       "Every flag falls back to an environment variable (shown), then to its default.\n"
       "Sizes take a unit (4096, 64KiB, 16MiB, 1GiB; KB/MB/GB are powers of 1000);\n"
-      "durations take ms, s or m (a bare number is seconds).\n\n";
+      "durations take ms, s, m or h (a bare number is seconds).\n\n";
   for (const FlagSpec& f : Flags()) {
     out.append("  --").append(f.name);
     if (!f.is_bool) out.append("=").append(f.value_name);

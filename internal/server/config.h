@@ -3,7 +3,7 @@
 // Precedence for each setting: the flag (--name=VALUE or --name VALUE), else the environment
 // variable (KEYVA_NAME, e.g. KEYVA_DATA_DIR for --data-dir), else the built-in default. UsageText()
 // lists every flag with its variable and default. Sizes accept a unit suffix (16MiB, 64KiB, 1GiB,
-// 512K, 10MB; KiB/K = 1024, KB = 1000); durations accept ms, s or m (a bare number is seconds).
+// 512K, 10MB; KiB/K = 1024, KB = 1000); durations accept ms, s, m or h (a bare number is seconds).
 //
 // Thread-safety: plain data; parse once at startup, then share read-only.
 #pragma once
@@ -58,6 +58,13 @@ struct ServerConfig {
   std::chrono::milliseconds body_timeout{60'000};
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds shutdown_timeout{10'000};
+  // The change feed (GET /watch): kept for the last watch_retention_revisions revisions and no
+  // longer than watch_retention_age (0: that bound is off; never both 0).
+  uint64_t watch_retention_revisions = 1'000'000;
+  std::chrono::milliseconds watch_retention_age{24 * 3'600'000};
+  std::chrono::milliseconds watch_heartbeat{15'000};
+  std::chrono::milliseconds watch_stall_timeout{30'000};
+  uint64_t max_watchers = 10'000;
 
   bool tls() const { return !tls_cert.empty(); }
 };
@@ -84,8 +91,12 @@ std::string UsageText();
 
 // "16MiB" -> 16777216. False (leaving *bytes alone) on a malformed value or overflow.
 bool ParseSize(std::string_view text, uint64_t* bytes);
-// "500ms", "10s", "2m", "30" (seconds) -> milliseconds. False on a malformed value.
+// "500ms", "10s", "2m", "24h", "30" (seconds) -> milliseconds. False on a malformed value.
 bool ParseDuration(std::string_view text, std::chrono::milliseconds* duration);
+// --watch-retention: "N" (revisions), "DURATION" (with a unit: 24h, 90m) or "N,DURATION" (either
+// order). A part left out is 0 (off). False when malformed, zero, or a part is repeated.
+bool ParseWatchRetention(std::string_view text, uint64_t* revisions,
+                         std::chrono::milliseconds* age);
 // "host:port" / "[v6]:port" / ":port" (all interfaces). False on a malformed address.
 bool SplitHostPort(std::string_view addr, std::string* host, uint16_t* port);
 

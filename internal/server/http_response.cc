@@ -14,6 +14,10 @@ Response MakeJsonResponse(http::status status, const nlohmann::json& body) {
   return res;
 }
 
+void SetRevision(Response* res, uint64_t revision) {
+  res->set(kRevisionHeader, std::to_string(revision));
+}
+
 Response MakeErrorResponse(http::status status, std::string_view message) {
   nlohmann::json body = {{"error", message}, {"status", static_cast<int>(status)}};
   Response res = MakeJsonResponse(status, body);

@@ -33,6 +33,10 @@ Response MakeJsonResponse(http::status status, const nlohmann::json& body);
 // {"error": message, "status": N}. For 503 also Retry-After: 1.
 Response MakeErrorResponse(http::status status, std::string_view message);
 
+// X-Keyva-Revision: the revision a response reflects (docs/server.md, "Watch").
+inline constexpr std::string_view kRevisionHeader = "X-Keyva-Revision";
+void SetRevision(Response* res, uint64_t revision);
+
 // NotFound -> 404, InvalidArgument -> 400, Busy -> 503, NoSpace -> 507, anything else -> 500.
 http::status EngineStatusToHttp(const Status& s);
 

@@ -13,6 +13,10 @@
 //   write the response in 64 KiB pieces, each within 10 s plus what --min-send-rate allows
 //                             for it (a client that stops reading is cut, never holds memory
 //                             for long), then loop or close.
+// GET /watch leaves this loop after the header (Router::OpenWatch): the session streams the
+// change feed as Server-Sent Events until the client goes, the feed is trimmed past it, it stops
+// reading (--watch-stall-timeout), or the server shuts down — or, as a long poll, waits for the
+// first change and answers it as an ordinary response.
 // A fresh RequestParser (request_parser.h: limits, framing, Host, versions) is made for every
 // message; its refusals are answered and the connection closed. After an error that
 // leaves a body unread the connection is closed; a plain connection then lingers briefly,

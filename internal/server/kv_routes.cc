@@ -5,6 +5,7 @@
 #include <boost/beast/core/string.hpp>
 #include <memory>
 
+#include "internal/server/entry_json.h"
 #include "internal/server/http_date.h"
 #include "internal/server/router.h"
 #include "internal/server/sniff.h"
@@ -44,17 +45,6 @@ bool ParseCondition(const Request& req, http::field field, std::optional<EtagCon
   }
   *out = std::move(cond);
   return true;
-}
-
-nlohmann::json EntryJson(std::string_view key, uint64_t size, const ValueMeta& meta,
-                         const std::string& etag) {
-  nlohmann::json j = {{"key", key},
-                      {"size", size},
-                      {"content_type", meta.content_type},
-                      {"modified", FormatIso8601(meta.modified_us)},
-                      {"etag", etag}};
-  if (meta.expires_us != 0) j["expires"] = FormatIso8601(meta.expires_us);
-  return j;
 }
 
 std::string Quote(std::string_view s) { return nlohmann::json(s).dump(); }
@@ -112,25 +102,29 @@ void Router::HandleKvGet(Target&& t, const Request& req, Responder respond) {
     return false;
   };
   job.complete = [state, respond](const Status&) {
+    KvEntry& e = state->entry;
+    auto send = [&](Response&& res) {
+      SetRevision(&res, e.revision);
+      respond(std::move(res));
+    };
     if (state->status.IsNotFound()) {
-      respond(MakeErrorResponse(http::status::not_found, "no value at key " + Quote(state->key)));
+      send(MakeErrorResponse(http::status::not_found, "no value at key " + Quote(state->key)));
       return;
     }
     if (!state->status.ok()) {
-      respond(MakeEngineErrorResponse(state->status, "reading " + Quote(state->key)));
+      send(MakeEngineErrorResponse(state->status, "reading " + Quote(state->key)));
       return;
     }
-    KvEntry& e = state->entry;
     if (state->not_modified) {
       Response res = EmptyResponse(http::status::not_modified);
       SetStoredValueHeaders(&res, e.meta, e.etag);
-      respond(std::move(res));
+      send(std::move(res));
       return;
     }
     if (!state->bytes) {
-      respond(MakeErrorResponse(http::status::service_unavailable,
-                                "responses in flight hold all of --response-memory (slow clients "
-                                "reading large values); retry shortly"));
+      send(MakeErrorResponse(http::status::service_unavailable,
+                             "responses in flight hold all of --response-memory (slow clients "
+                             "reading large values); retry shortly"));
       return;
     }
     Response res{http::status::ok, 11};
@@ -139,7 +133,7 @@ void Router::HandleKvGet(Target&& t, const Request& req, Responder respond) {
     if (e.meta.expires_us != 0) res.set(http::field::expires, FormatHttpDate(e.meta.expires_us));
     res.body() = Payload(std::move(state->bytes));
     res.prepare_payload();
-    respond(std::move(res));
+    send(std::move(res));
   };
   storage_->Read(std::move(job));
 }
@@ -194,15 +188,19 @@ void Router::HandleKvPut(Target&& t, Request&& req, Responder respond) {
       return;
     }
     if (r.outcome == WriteOutcome::kPreconditionFailed) {
-      respond(MakeErrorResponse(http::status::precondition_failed,
-                                "precondition failed: the value at " + Quote(key) +
-                                    " does not match If-Match / If-None-Match / "
-                                    "If-Unmodified-Since; nothing stored"));
+      Response res = MakeErrorResponse(http::status::precondition_failed,
+                                       "precondition failed: the value at " + Quote(key) +
+                                           " does not match If-Match / If-None-Match / "
+                                           "If-Unmodified-Since; nothing stored");
+      SetRevision(&res, r.revision);
+      respond(std::move(res));
       return;
     }
     const bool created = r.outcome == WriteOutcome::kCreated;
-    Response res = MakeJsonResponse(created ? http::status::created : http::status::ok,
-                                    EntryJson(key, state->size, r.meta, r.etag));
+    nlohmann::json body = EntryJson(key, state->size, r.meta, r.etag);
+    body["revision"] = r.revision;
+    Response res = MakeJsonResponse(created ? http::status::created : http::status::ok, body);
+    SetRevision(&res, r.revision);
     res.set(http::field::etag, r.etag);
     res.set(http::field::last_modified, FormatHttpDate(r.meta.modified_us));
     if (created) res.set(http::field::location, "/kv/" + PercentEncodePath(key));
@@ -235,20 +233,23 @@ void Router::HandleKvDelete(Target&& t, const Request& req, Responder respond) {
       respond(MakeEngineErrorResponse(sync, "making the delete of " + Quote(*key) + " durable"));
       return;
     }
+    Response res;
     switch (result->outcome) {
       case WriteOutcome::kPreconditionFailed:
-        respond(MakeErrorResponse(http::status::precondition_failed,
-                                  "precondition failed: the value at " + Quote(*key) +
-                                      " does not match If-Match / If-Unmodified-Since; "
-                                      "nothing deleted"));
-        return;
+        res = MakeErrorResponse(http::status::precondition_failed,
+                                "precondition failed: the value at " + Quote(*key) +
+                                    " does not match If-Match / If-Unmodified-Since; "
+                                    "nothing deleted");
+        break;
       case WriteOutcome::kNotFound:
-        respond(MakeErrorResponse(http::status::not_found, "no value at key " + Quote(*key)));
-        return;
+        res = MakeErrorResponse(http::status::not_found, "no value at key " + Quote(*key));
+        break;
       default:
-        respond(EmptyResponse(http::status::no_content));
-        return;
+        res = EmptyResponse(http::status::no_content);
+        break;
     }
+    SetRevision(&res, result->revision);
+    respond(std::move(res));
   };
   Submit(std::move(job), respond);
 }
@@ -262,7 +263,7 @@ void Router::HandleKvList(Target&& t, Responder respond) {
   auto state = std::make_shared<State>();
   state->prefix = t.params["prefix"];
   state->after = t.params["after"];
-  state->limit = t.limit;
+  state->limit = t.limit.value_or(kDefaultListLimit);
   StorageJob job;
   job.run = [state](KvStore& store) {
     state->result = store.List(state->prefix, state->after, state->limit);
@@ -277,8 +278,11 @@ void Router::HandleKvList(Target&& t, Responder respond) {
     nlohmann::json keys = nlohmann::json::array();
     for (const ListEntry& e : r.entries) keys.push_back(EntryJson(e.key, e.size, e.meta, e.etag));
     nlohmann::json body = {{"keys", std::move(keys)},
-                           {"next", r.next ? nlohmann::json(*r.next) : nlohmann::json(nullptr)}};
-    respond(MakeJsonResponse(http::status::ok, body));
+                           {"next", r.next ? nlohmann::json(*r.next) : nlohmann::json(nullptr)},
+                           {"revision", r.revision}};
+    Response res = MakeJsonResponse(http::status::ok, body);
+    SetRevision(&res, r.revision);
+    respond(std::move(res));
   };
   storage_->Read(std::move(job));  // on this I/O thread
 }
@@ -322,11 +326,13 @@ void Router::HandleSeq(Target&& t, const Request& req, Responder respond) {
                                     " would overflow a signed 64-bit integer; nothing changed"));
       return;
     }
-    if (method == http::verb::delete_) {
-      respond(EmptyResponse(http::status::no_content));
-      return;
-    }
-    respond(MakeJsonResponse(http::status::ok, {{"name", state->name}, {"value", r.value}}));
+    Response res =
+        method == http::verb::delete_
+            ? EmptyResponse(http::status::no_content)
+            : MakeJsonResponse(http::status::ok,
+                               {{"name", state->name}, {"value", r.value}, {"revision", r.revision}});
+    SetRevision(&res, r.revision);
+    respond(std::move(res));
   };
   if (method == http::verb::post || method == http::verb::delete_) {
     Submit(std::move(job), respond);

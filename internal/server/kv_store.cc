@@ -4,8 +4,9 @@
 #include <charconv>
 #include <limits>
 
+#include "internal/server/entry_json.h"
+
 namespace keyva::server {
-namespace {
 
 std::string ValueKey(std::string_view key) {
   std::string k;
@@ -14,6 +15,8 @@ std::string ValueKey(std::string_view key) {
   k.append(key.data(), key.size());
   return k;
 }
+
+namespace {
 
 std::string CounterKey(std::string_view name) {
   std::string k;
@@ -52,10 +55,43 @@ KvStore::KvStore(DB* db, std::function<int64_t()> now_micros, Commit commit)
 Status KvStore::Write(WriteBatch* batch) {
   Status s = db_->Write(write_options_, batch);
   if (!s.ok() && write_error_.ok()) write_error_ = s;
+  if (s.ok()) {
+    for (ChangeEvent& e : batch_changes_) {
+      last_change_revision_ = e.revision;
+      changes_.push_back(std::move(e));
+    }
+  }
+  batch_changes_.clear();
   return s;
 }
 
+uint64_t KvStore::AddChange(WriteBatch* batch, ChangeType type, std::string_view key,
+                            nlohmann::json data, int64_t now) {
+  // The batch's i-th entry gets sequence number LastSequence() + 1 + i (db.h).
+  const uint64_t revision = db_->LastSequence() + batch->Count() + 1;
+  data["type"] = ChangeTypeName(type);
+  data["key"] = key;
+  data["revision"] = revision;
+  ChangeEvent e;
+  e.revision = revision;
+  e.type = type;
+  e.key = std::string(key);
+  e.json = data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  e.time_us = now;
+  ValueMeta meta;
+  meta.modified_us = now;
+  batch->Put(FeedKey(revision), EncodeFeedRecord(e), meta);
+  batch_changes_.push_back(std::move(e));
+  return revision;
+}
+
+void KvStore::AddExpiry(WriteBatch* batch, std::string_view key, int64_t expires_us, int64_t now) {
+  batch->Delete(ExpiryKey(expires_us, key));
+  AddChange(batch, ChangeType::kExpire, key, nlohmann::json::object(), now);
+}
+
 Status KvStore::Get(std::string_view key, KvEntry* entry) {
+  entry->revision = db_->PublishedSequence();  // the read below sees at least this
   return GetLive(PublishedRead(), key, entry, true);
 }
 
@@ -68,6 +104,21 @@ Status KvStore::GetLive(const ReadOptions& read, std::string_view key, KvEntry* 
   return s;
 }
 
+Status KvStore::ReadOld(std::string_view key, int64_t now, bool with_etag, OldValue* old) {
+  ReadOptions read = OwnerRead();
+  read.include_expired = true;
+  Status s = db_->Get(read, ValueKey(key), &old->entry.value, &old->entry.meta);
+  if (s.IsNotFound()) return Status::OK();
+  if (!s.ok()) return s;
+  if (old->entry.meta.ExpiredAt(now)) {
+    old->expired = true;
+    return s;
+  }
+  old->live = true;
+  if (with_etag) old->entry.etag = ComputeEtag(old->entry.meta, old->entry.value);
+  return s;
+}
+
 bool UnmodifiedSinceHolds(std::optional<int64_t> since_s, bool has_if_match, bool exists,
                           const ValueMeta& live) {
   if (!since_s || has_if_match || !exists) return true;
@@ -77,68 +128,85 @@ bool UnmodifiedSinceHolds(std::optional<int64_t> since_s, bool has_if_match, boo
 
 WriteResult KvStore::Put(PutInput&& in) {
   WriteResult r;
-  int64_t now = now_micros_();
-  KvEntry old;
-  bool exists = false;
+  const int64_t now = now_micros_();
+  r.revision = db_->LastSequence();
+  OldValue old;
   // The old value decides the conditions, 201 vs 200, and keeps the mtime monotonic.
-  Status s = GetLive(OwnerRead(), in.key, &old,
-                     in.if_match || in.if_none_match || in.if_unmodified_since_s);
-  if (s.ok()) {
-    exists = true;
-  } else if (!s.IsNotFound()) {
-    r.status = s;
-    return r;
-  }
-  if (in.if_match && !(exists && MatchesStrong(*in.if_match, old.etag))) {
+  r.status = ReadOld(in.key, now, in.if_match || in.if_none_match || in.if_unmodified_since_s,
+                     &old);
+  if (!r.status.ok()) return r;
+  const bool exists = old.live;
+  const ValueMeta& old_meta = old.entry.meta;
+  if (in.if_match && !(exists && MatchesStrong(*in.if_match, old.entry.etag))) {
     r.outcome = WriteOutcome::kPreconditionFailed;
     return r;
   }
-  if (in.if_none_match && exists && MatchesWeak(*in.if_none_match, old.etag)) {
+  if (in.if_none_match && exists && MatchesWeak(*in.if_none_match, old.entry.etag)) {
     r.outcome = WriteOutcome::kPreconditionFailed;
     return r;
   }
-  if (!UnmodifiedSinceHolds(in.if_unmodified_since_s, in.if_match.has_value(), exists, old.meta)) {
+  if (!UnmodifiedSinceHolds(in.if_unmodified_since_s, in.if_match.has_value(), exists, old_meta)) {
     r.outcome = WriteOutcome::kPreconditionFailed;
     return r;
   }
   r.meta.content_type = std::move(in.content_type);
-  r.meta.modified_us = exists && old.meta.modified_us >= now ? old.meta.modified_us + 1 : now;
+  r.meta.modified_us = exists && old_meta.modified_us >= now ? old_meta.modified_us + 1 : now;
   r.meta.expires_us = in.ttl_seconds > 0 ? now + in.ttl_seconds * 1'000'000 : 0;
+  r.etag = ComputeEtag(r.meta, in.body);
   WriteBatch batch;
+  if (old.expired) {
+    AddExpiry(&batch, in.key, old_meta.expires_us, now);
+  } else if (exists && old_meta.expires_us != 0 && old_meta.expires_us != r.meta.expires_us) {
+    batch.Delete(ExpiryKey(old_meta.expires_us, in.key));
+  }
   batch.Put(ValueKey(in.key), in.body, r.meta);
+  if (r.meta.expires_us != 0) {
+    batch.Put(ExpiryKey(r.meta.expires_us, in.key), {});
+    if (next_expiry_us_ > r.meta.expires_us) next_expiry_us_ = r.meta.expires_us;
+  }
+  r.revision = AddChange(&batch, ChangeType::kPut, in.key,
+                         EntryJson(in.key, in.body.size(), r.meta, r.etag), now);
   r.status = Write(&batch);
   if (!r.status.ok()) return r;
   r.wrote = true;
   r.outcome = exists ? WriteOutcome::kReplaced : WriteOutcome::kCreated;
-  r.etag = ComputeEtag(r.meta, in.body);
   return r;
 }
 
 WriteResult KvStore::Delete(std::string_view key, const std::optional<EtagCondition>& if_match,
                             std::optional<int64_t> if_unmodified_since_s) {
   WriteResult r;
-  KvEntry old;
-  Status s =
-      GetLive(OwnerRead(), key, &old, if_match.has_value() || if_unmodified_since_s.has_value());
-  if (!s.ok() && !s.IsNotFound()) {
-    r.status = s;
-    return r;
-  }
-  bool exists = s.ok();
-  if (if_match && !(exists && MatchesStrong(*if_match, old.etag))) {
+  const int64_t now = now_micros_();
+  r.revision = db_->LastSequence();
+  OldValue old;
+  r.status = ReadOld(key, now, if_match.has_value() || if_unmodified_since_s.has_value(), &old);
+  if (!r.status.ok()) return r;
+  const bool exists = old.live;
+  if (if_match && !(exists && MatchesStrong(*if_match, old.entry.etag))) {
     r.outcome = WriteOutcome::kPreconditionFailed;
     return r;
   }
-  if (!UnmodifiedSinceHolds(if_unmodified_since_s, if_match.has_value(), exists, old.meta)) {
+  if (!UnmodifiedSinceHolds(if_unmodified_since_s, if_match.has_value(), exists, old.entry.meta)) {
     r.outcome = WriteOutcome::kPreconditionFailed;
     return r;
+  }
+  WriteBatch batch;
+  if (old.expired) {
+    // Nothing to delete for the client (404), but the expired value is reaped right here.
+    batch.Delete(ValueKey(key));
+    AddExpiry(&batch, key, old.entry.meta.expires_us, now);
+    r.status = Write(&batch);
+    if (!r.status.ok()) return r;
+    r.wrote = true;
+    r.revision = db_->LastSequence();
   }
   if (!exists) {
     r.outcome = WriteOutcome::kNotFound;
     return r;
   }
-  WriteBatch batch;
   batch.Delete(ValueKey(key));
+  if (old.entry.meta.expires_us != 0) batch.Delete(ExpiryKey(old.entry.meta.expires_us, key));
+  r.revision = AddChange(&batch, ChangeType::kDelete, key, nlohmann::json::object(), now);
   r.status = Write(&batch);
   if (!r.status.ok()) return r;
   r.wrote = true;
@@ -149,9 +217,14 @@ WriteResult KvStore::Delete(std::string_view key, const std::optional<EtagCondit
 ListResult KvStore::List(std::string_view prefix, std::string_view after, size_t limit) {
   ListResult r;
   const std::string engine_prefix = ValueKey(prefix);
+  // One snapshot: the page is one state, and its revision says which.
+  const Snapshot* snapshot = db_->GetSnapshot();
+  r.revision = snapshot->sequence();
   ReadOptions read = PublishedRead();
+  read.snapshot = snapshot;
   read.fill_cache = false;
   std::unique_ptr<DBIterator> it = db_->NewIterator(read);
+  db_->ReleaseSnapshot(snapshot);  // the iterator keeps reading at its sequence
   const bool after_in_range = !after.empty() && after >= prefix;
   if (after_in_range) {
     const std::string start = ValueKey(after);
@@ -201,6 +274,7 @@ Status KvStore::ReadCounter(const ReadOptions& read, const std::string& engine_k
 CounterResult KvStore::AddToCounter(std::string_view name, int64_t by) {
   CounterResult r;
   const std::string key = CounterKey(name);
+  r.revision = db_->LastSequence();
   int64_t current;
   r.status = ReadCounter(OwnerRead(), key, &current, &r.existed);
   if (!r.status.ok()) return r;
@@ -214,6 +288,8 @@ CounterResult KvStore::AddToCounter(std::string_view name, int64_t by) {
   meta.modified_us = now_micros_();
   WriteBatch batch;
   batch.Put(key, std::to_string(r.value), meta);
+  r.revision = AddChange(&batch, ChangeType::kCounter, name, {{"value", r.value}},
+                         meta.modified_us);
   r.status = Write(&batch);
   r.wrote = r.status.ok();
   return r;
@@ -221,6 +297,7 @@ CounterResult KvStore::AddToCounter(std::string_view name, int64_t by) {
 
 CounterResult KvStore::GetCounter(std::string_view name) {
   CounterResult r;
+  r.revision = db_->PublishedSequence();  // the read below sees at least this
   r.status = ReadCounter(PublishedRead(), CounterKey(name), &r.value, &r.existed);
   return r;
 }
@@ -228,6 +305,7 @@ CounterResult KvStore::GetCounter(std::string_view name) {
 CounterResult KvStore::ResetCounter(std::string_view name) {
   CounterResult r;
   const std::string key = CounterKey(name);
+  r.revision = db_->LastSequence();
   int64_t current;
   r.status = ReadCounter(OwnerRead(), key, &current, &r.existed);
   if (!r.status.ok() && !r.status.IsCorruption()) return r;
@@ -237,6 +315,8 @@ CounterResult KvStore::ResetCounter(std::string_view name) {
   if (!r.existed) return r;
   WriteBatch batch;
   batch.Delete(key);
+  r.revision = AddChange(&batch, ChangeType::kCounter, name, {{"value", 0}, {"reset", true}},
+                         now_micros_());
   r.status = Write(&batch);
   r.wrote = r.status.ok();
   return r;

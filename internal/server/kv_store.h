@@ -2,7 +2,18 @@
 //
 // Engine key namespaces: a value stored at /kv/{key} lives under engine key "k" + key, a counter
 // /seq/{name} under "c" + name (its value the decimal text of a signed 64-bit integer), so a
-// listing of values never meets a counter.
+// listing of values never meets a counter. The change feed and the expiry index have theirs too
+// (change_feed.h).
+//
+// The change feed: every write that changes something adds its feed record to its own batch (one
+// atomic write; the record's sequence number is the change's revision) and keeps its ChangeEvent
+// until the owner takes it (TakeChanges) to hand to the watchers once the group is published.
+// A value with a TTL has an expiry-index entry, kept in step by every write of its key; the owner
+// deletes expired values with ReapExpired (a tombstone and an expire event each), and a write
+// that meets an expired value not reaped yet reaps it in the same batch. So every expiry is
+// reported exactly once. This needs the engine to keep expired values until the store deletes
+// them (Options::drop_expired = false, as keyvad opens it); reads never show them either way.
+// TrimFeed drops feed records beyond the retention window and records the highest one dropped.
 //
 // Writes (with Commit::kGroup, as the storage thread makes them) have sync and publish off: the
 // storage thread makes a whole group of
@@ -22,6 +33,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,6 +41,7 @@
 #include <vector>
 
 #include "internal/engine/db.h"
+#include "internal/server/change_feed.h"
 #include "internal/server/entity_tag.h"
 
 namespace keyva::server {
@@ -36,10 +49,14 @@ namespace keyva::server {
 inline constexpr char kValueKeyPrefix = 'k';
 inline constexpr char kCounterKeyPrefix = 'c';
 
+// The engine key of the value at key.
+std::string ValueKey(std::string_view key);
+
 struct KvEntry {
   std::string value;
   ValueMeta meta;
   std::string etag;
+  uint64_t revision = 0;  // Get: the revision the read was made at (or after)
 };
 
 struct PutInput {
@@ -67,6 +84,8 @@ struct WriteResult {
   bool wrote = false;  // a batch reached the WAL (the caller must sync before acknowledging)
   ValueMeta meta;      // PUT: the stored metadata
   std::string etag;    // PUT: the new ETag
+  // The change's revision; without a change, the newest revision the decision saw.
+  uint64_t revision = 0;
 };
 
 struct ListEntry {
@@ -80,6 +99,7 @@ struct ListResult {
   Status status;
   std::vector<ListEntry> entries;
   std::optional<std::string> next;  // the cursor for the following page ("after"), if any
+  uint64_t revision = 0;            // the one state the page was read from
 };
 
 struct CounterResult {
@@ -88,6 +108,20 @@ struct CounterResult {
   bool existed = false;
   bool wrote = false;
   int64_t value = 0;
+  uint64_t revision = 0;  // as WriteResult::revision (for GetCounter, as KvEntry::revision)
+};
+
+struct ReapResult {
+  Status status;
+  size_t expired = 0;  // values deleted, one expire event each
+  bool wrote = false;
+};
+
+struct TrimResult {
+  Status status;
+  size_t trimmed = 0;     // feed records deleted
+  uint64_t trimmed_upto = 0;  // the highest revision ever trimmed (the 410 mark)
+  bool wrote = false;
 };
 
 // If-Unmodified-Since (RFC 9110 §13.1.4): holds when the live value was last modified at or
@@ -137,9 +171,39 @@ class KvStore {
   // The first write error since the last call (OK if none), then forgets it.
   Status TakeWriteError() { return std::exchange(write_error_, Status::OK()); }
 
+  // The events of the changes written since the last call, ascending by revision. Owner.
+  std::vector<ChangeEvent> TakeChanges() { return std::exchange(changes_, {}); }
+
+  // Owner, at startup, before the first write: reads the feed's trimmed mark into *trimmed, and
+  // for a database written before the expiry index existed, indexes every value with a TTL.
+  // (kv_store_maintenance.cc, like the two below.)
+  Status OpenFeed(uint64_t* trimmed);
+  // Deletes up to max values whose TTL has passed (a tombstone and an expire event each).
+  // Cheap when nothing is due: it knows the next expiry time. Owner.
+  ReapResult ReapExpired(size_t max);
+  // Deletes up to max feed records that fall outside the retention: revisions at or below the
+  // newest minus keep_revisions (0: no bound), and records older than max_age_us (0: no bound).
+  // Owner.
+  TrimResult TrimFeed(uint64_t keep_revisions, int64_t max_age_us, size_t max);
+
  private:
+  // A key's value as the owner's decisions see it: live, expired but not reaped yet, or absent.
+  struct OldValue {
+    KvEntry entry;
+    bool live = false;
+    bool expired = false;  // present, its TTL passed: the write must report and unindex it
+  };
   // Reads with read (published state, or the owner's everything-written-so-far).
   Status GetLive(const ReadOptions& read, std::string_view key, KvEntry* entry, bool with_etag);
+  Status ReadOld(std::string_view key, int64_t now, bool with_etag, OldValue* old);
+  // Adds the change's feed record to batch and returns its revision (the record's sequence
+  // number once the batch is written). data gets "type", "key" and "revision".
+  uint64_t AddChange(WriteBatch* batch, ChangeType type, std::string_view key,
+                     nlohmann::json data, int64_t now);
+  // Adds the reaping of an expired value of key (expiring at expires_us) to batch: its
+  // index entry goes, and an expire event is recorded. The caller deletes or replaces the value.
+  void AddExpiry(WriteBatch* batch, std::string_view key, int64_t expires_us, int64_t now);
+  // Writes batch; the changes added to it are kept for TakeChanges only when it succeeds.
   Status Write(WriteBatch* batch);
   Status ReadCounter(const ReadOptions& read, const std::string& engine_key, int64_t* value,
                      bool* exists);
@@ -148,6 +212,11 @@ class KvStore {
   const std::function<int64_t()> now_micros_;
   const WriteOptions write_options_;
   Status write_error_;
+  std::vector<ChangeEvent> batch_changes_;  // of the batch being built
+  std::vector<ChangeEvent> changes_;        // written, not taken yet
+  int64_t next_expiry_us_ = 0;              // no TTL ends before it (0: unknown, look)
+  uint64_t trimmed_upto_ = 0;
+  uint64_t last_change_revision_ = 0;  // the newest change's revision (OpenFeed: at least it)
 };
 
 }  // namespace keyva::server

@@ -138,6 +138,26 @@ std::string ServerMetrics::RenderPrometheus(const DBStats& db, const StorageThre
         static_cast<double>(c.wal_syncs.load()), "counter");
   Gauge(&out, "keyva_wal_sync_failures_total", "Failed WAL fsyncs",
         static_cast<double>(c.failed_syncs.load()), "counter");
+  const WatchHub& hub = storage.hub();
+  Gauge(&out, "keyva_revision", "The newest published revision",
+        static_cast<double>(storage.PublishedRevision()));
+  Gauge(&out, "keyva_watch_trimmed_revision",
+        "The highest revision dropped from the change feed by --watch-retention",
+        static_cast<double>(hub.trimmed()));
+  Gauge(&out, "keyva_watchers", "Watch streams and long polls open",
+        static_cast<double>(hub.watchers()));
+  Gauge(&out, "keyva_watch_events_sent_total", "Events sent to watchers",
+        static_cast<double>(watch_events_.load()), "counter");
+  Gauge(&out, "keyva_watchers_cut_total",
+        "Watchers closed for taking nothing for --watch-stall-timeout",
+        static_cast<double>(watchers_cut_.load()), "counter");
+  Gauge(&out, "keyva_watchers_gone_total",
+        "Watchers ended because the feed was trimmed past their position",
+        static_cast<double>(watchers_gone_.load()), "counter");
+  Gauge(&out, "keyva_expired_total", "Values removed by the server after their TTL passed",
+        static_cast<double>(c.expired.load()), "counter");
+  Gauge(&out, "keyva_feed_trimmed_total", "Change-feed records dropped by --watch-retention",
+        static_cast<double>(c.feed_trimmed.load()), "counter");
 
   Metric(&out, "keyva_engine_level_files", "gauge", "SST files per level");
   for (size_t i = 0; i < db.levels.size(); i++) {
@@ -186,6 +206,14 @@ nlohmann::json ServerMetrics::ServerJson(const StorageThread& storage,
   j["wal_syncs"] = c.wal_syncs.load();
   j["wal_sync_failures"] = c.failed_syncs.load();
   j["slow_clients_cut"] = slow_clients_cut_.load();
+  j["revision"] = storage.PublishedRevision();
+  j["watch_trimmed_revision"] = storage.hub().trimmed();
+  j["watchers"] = storage.hub().watchers();
+  j["watch_events_sent"] = watch_events_.load();
+  j["watchers_cut"] = watchers_cut_.load();
+  j["watchers_gone"] = watchers_gone_.load();
+  j["expired"] = c.expired.load();
+  j["feed_trimmed"] = c.feed_trimmed.load();
   j["internal_errors"] = internal_errors_.load();
   j["response_memory_bytes"] = memory.held_bytes();
   j["response_memory_budget"] = memory.budget();

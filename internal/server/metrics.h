@@ -40,6 +40,11 @@ class ServerMetrics {
   void AcceptFailed() { accept_errors_.fetch_add(1, std::memory_order_relaxed); }
   // A client cut off for reading its response slower than --min-send-rate.
   void SlowClientCut() { slow_clients_cut_.fetch_add(1, std::memory_order_relaxed); }
+  // Events sent to watchers; a watcher closed for not reading (--watch-stall-timeout); a
+  // watcher ended because the feed was trimmed past its position.
+  void WatchEventsSent(uint64_t n) { watch_events_.fetch_add(n, std::memory_order_relaxed); }
+  void WatcherCut() { watchers_cut_.fetch_add(1, std::memory_order_relaxed); }
+  void WatcherGone() { watchers_gone_.fetch_add(1, std::memory_order_relaxed); }
   // An exception caught where it would have ended the process (a handler, a session).
   void InternalError() { internal_errors_.fetch_add(1, std::memory_order_relaxed); }
 
@@ -66,6 +71,9 @@ class ServerMetrics {
   std::atomic<uint64_t> accept_errors_{0};
   std::atomic<uint64_t> slow_clients_cut_{0};
   std::atomic<uint64_t> internal_errors_{0};
+  std::atomic<uint64_t> watch_events_{0};
+  std::atomic<uint64_t> watchers_cut_{0};
+  std::atomic<uint64_t> watchers_gone_{0};
 };
 
 // DBStats as JSON (for /api/stats), every field of stats_fields.h.

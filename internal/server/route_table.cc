@@ -41,6 +41,16 @@ const RouteSpec kRoutes[] = {
      true,
      {},
      {"by"}},
+    {RouteId::kWatch,
+     "/watch",
+     "/watch",
+     "",
+     false,
+     "GET",
+     nullptr,
+     false,
+     {"prefix", "key", "since", "format", "wait", "limit"},
+     {}},
     {RouteId::kHealth, "/healthz", "/healthz", "", false, "GET, HEAD", nullptr, false, {}, {}},
     {RouteId::kMetrics, "/metrics", "/metrics", "", false, "GET, HEAD", nullptr, false, {}, {}},
     {RouteId::kStats, "/api/stats", "/api/stats", "", false, "GET, HEAD", nullptr, false, {}, {}},
@@ -70,6 +80,7 @@ const IntegerParam kIntegerParams[] = {
     {"ttl", 1, kMaxTtlSeconds, "seconds"},
     {"limit", 1, kListLimitMax, ""},
     {"by", std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), ""},
+    {"since", 0, std::numeric_limits<int64_t>::max(), ""},
 };
 
 }  // namespace

@@ -16,7 +16,18 @@
 
 namespace keyva::server {
 
-enum class RouteId { kWeb, kKv, kKvList, kSeq, kHealth, kMetrics, kStats, kCheckpoint, kLimits };
+enum class RouteId {
+  kWeb,
+  kKv,
+  kKvList,
+  kSeq,
+  kWatch,
+  kHealth,
+  kMetrics,
+  kStats,
+  kCheckpoint,
+  kLimits
+};
 
 struct RouteSpec {
   RouteId id;
@@ -27,7 +38,7 @@ struct RouteSpec {
   std::string_view allow;  // the methods allowed, as the Allow header lists them
   const char* key_kind;    // what the rest of the path names ("key", "counter name"), or null
   bool writes_need_token;  // with --auth-token, PUT/POST/DELETE need it
-  std::array<std::string_view, 3> read_params;   // query parameters of GET and HEAD ("": none)
+  std::array<std::string_view, 6> read_params;   // query parameters of GET and HEAD ("": none)
   std::array<std::string_view, 3> write_params;  // query parameters of PUT and POST ("": none)
 };
 
@@ -54,7 +65,7 @@ struct IntegerParam {
 };
 
 // The integer parameters of every route: ttl (1..10^10 seconds), limit (1..kMaxListLimit),
-// by (any int64).
+// by (any int64), since (a revision: 0..2^63-1).
 const IntegerParam* FindIntegerParam(std::string_view name);
 
 // Parses value as param requires. nullopt and *error (naming the parameter and its range) when

@@ -146,10 +146,14 @@ std::optional<Response> Router::Resolve(const Request& req, Target* t) const {
     if (name == "ttl") t->ttl = *n;
     if (name == "limit") t->limit = static_cast<size_t>(*n);
     if (name == "by") t->by = *n;
+    if (name == "since") t->since = static_cast<uint64_t>(*n);
   }
 
   if (t->route == Route::kCheckpoint) {
     if (std::optional<Response> refused = CheckCheckpointRequest(*t)) return refused;
+  }
+  if (t->route == Route::kWatch) {
+    if (std::optional<Response> refused = CheckWatchRequest(req, t)) return refused;
   }
 
   // 5. The body: a value needs a declared length within the limit.
@@ -244,6 +248,11 @@ void Router::Dispatch(Request&& req, Responder respond) {
       return;
     case Route::kLimits:
       HandleLimits(std::move(respond));
+      return;
+    case Route::kWatch:
+      // The session serves watches itself (OpenWatch): only an in-process caller gets here.
+      respond(MakeErrorResponse(http::status::not_implemented,
+                                "a watch needs a streaming HTTP session"));
       return;
     case Route::kWeb:
       HandleWeb(t, std::move(respond));

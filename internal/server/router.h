@@ -3,6 +3,9 @@
 // Routes (see docs and DESIGN §4):
 //   GET|HEAD|PUT|POST|DELETE /kv/{key}   a value ({key} = rest of the path, percent-decoded)
 //   GET|HEAD /kv/?prefix=&after=&limit=   a page of keys
+//   GET /watch?prefix=|key=&since=&format=&wait=&limit=
+//                                         the change feed (watch_route.cc): served by the session
+//                                         itself through OpenWatch, as SSE or a long poll
 //   GET|HEAD|POST|DELETE /seq/{name}      a counter (POST ?by=N adds; GET of an unused counter
 //                                         is 0; DELETE resets it and is 204 either way)
 //   GET|HEAD /healthz, /metrics, /api/stats, / (and the other embedded web files)
@@ -17,13 +20,19 @@
 // StorageThread::Read over the published view), or submits a write as a StorageJob to the
 // storage thread; a full storage channel is answered with 503 + Retry-After.
 //
-// Thread-safety: CheckHeader and Handle may be called from any I/O thread concurrently; the
+// Every response should carry X-Keyva-Revision: the handlers set it where they know the revision
+// (writes, reads, listings); the session adds Revision() to the others.
+//
+// Thread-safety: CheckHeader, Handle, OpenWatch and Revision may be called from any I/O thread
+// concurrently; the
 // Responder is called exactly once, from an I/O thread or from the storage thread, so it must
 // be safe to call from any thread.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -65,6 +74,26 @@ class Router {
   // handler throws (500; the exception is logged and counted in /metrics).
   void Handle(Request&& req, Responder respond);
 
+  // The newest published revision (the X-Keyva-Revision of responses that reflect no read).
+  uint64_t Revision() const { return storage_->PublishedRevision(); }
+
+  // GET /watch, which the session serves itself: it streams (SSE) or waits (a long poll).
+  struct WatchOpening {
+    std::optional<Response> refusal;      // send this instead (400, 410, 503)
+    std::unique_ptr<WatchStream> stream;  // counts as an open watcher until destroyed
+    bool sse = true;                      // false: NDJSON long poll
+    std::chrono::milliseconds wait{0};    // long poll: how long to wait for a first change
+    size_t max_events = 0;                // long poll: events per answer
+  };
+  static bool IsWatch(const Request& req);
+  // Resolves the request (as CheckHeader does), checks its position against the retention, and
+  // opens the stream.
+  WatchOpening OpenWatch(const Request& req);
+  // 410 {"error","status","oldest","revision"}: the feed no longer holds every change after since.
+  Response GoneResponse(uint64_t since) const;
+  WatchHub& hub() { return storage_->hub(); }
+  const ServerConfig& config() const { return config_; }
+
  private:
   // Handle without the exception guard.
   void Dispatch(Request&& req, Responder respond);
@@ -76,8 +105,9 @@ class Router {
     std::map<std::string, std::string> params;
     // The integer parameters, parsed once by Resolve (defaults when absent).
     int64_t ttl = 0;  // seconds; 0: never expires
-    size_t limit = kDefaultListLimit;
+    std::optional<size_t> limit;
     int64_t by = 1;
+    std::optional<uint64_t> since;  // kWatch: ?since=, or Last-Event-ID
   };
 
   // Resolves and validates the target; returns the error response when it is refused.
@@ -98,6 +128,9 @@ class Router {
   // POST /api/checkpoint (checkpoint_route.cc): the header check (route enabled, valid name)
   // and the handler.
   std::optional<Response> CheckCheckpointRequest(const Target& t) const;
+  // GET /watch (watch_route.cc): the checks of its parameters that need no state but the
+  // published revision (since and Last-Event-ID, prefix vs key, format, wait).
+  std::optional<Response> CheckWatchRequest(const Request& req, Target* t) const;
   void HandleCheckpoint(Target&& t, Responder respond);
 
   // Submits job, or answers 503 when the storage channel is full.

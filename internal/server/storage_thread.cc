@@ -13,14 +13,22 @@ StorageThread::StorageThread(std::unique_ptr<DB> db, Settings settings,
     : db_(std::move(db)),
       settings_(settings),
       store_(db_.get(), std::move(now_micros), KvStore::Commit::kGroup),
+      hub_(settings.hub),
       channel_(settings.queue_capacity) {}
 
 // A destructor cannot report; keyvad calls Stop() itself and reports its Status.
 StorageThread::~StorageThread() { (void)Stop(); }
 
-void StorageThread::Start() {
+Status StorageThread::Start() {
+  uint64_t trimmed = 0;
+  Status s = store_.OpenFeed(&trimmed);
+  if (s.ok() && settings_.sync == SyncMode::kAlways) s = db_->SyncWal();
+  if (!s.ok()) return s;
+  db_->Publish();
+  hub_.Reset(db_->PublishedSequence(), trimmed);
   started_ = true;
   thread_ = std::thread([this] { Loop(); });
+  return Status::OK();
 }
 
 bool StorageThread::Submit(StorageJob* job) {
@@ -79,6 +87,63 @@ void StorageThread::Loop() {
     if (!batch.empty()) RunBatch(&batch);
     db_->PollBackgroundWork();
     if (!open) break;
+    Maintain();
+  }
+}
+
+void StorageThread::CheckWriteError() {
+  if (Status w = store_.TakeWriteError(); !w.ok()) {
+    NoteFailure(w);
+    spdlog::error("a write failed: {}", w.ToString());
+  }
+}
+
+Status StorageThread::CommitGroup() {
+  Status sync;
+  if (settings_.sync == SyncMode::kAlways) {
+    sync = db_->SyncWal();
+    counters_.wal_syncs.fetch_add(1, std::memory_order_relaxed);
+    if (!sync.ok()) {
+      counters_.failed_syncs.fetch_add(1, std::memory_order_relaxed);
+      NoteFailure(sync);
+    }
+  }
+  // Readers on the I/O threads see the group from now on: after its sync (so never a write a
+  // crash could still take away), before any of its responses (so a request sent after a
+  // response sees what it acknowledged). A group whose sync failed is published too: its writes
+  // are in the memtable and the next successful group would publish them anyway; they were
+  // not acknowledged, and may or may not survive a restart (db.h). The watchers hear of the
+  // changes right after, still before any response.
+  db_->Publish();
+  hub_.Append(store_.TakeChanges(), db_->PublishedSequence());
+  return sync;
+}
+
+void StorageThread::Maintain() {
+  ReapResult reap = store_.ReapExpired(kReapMax);
+  if (!reap.status.ok()) spdlog::warn("reaping expired values failed: {}", reap.status.ToString());
+  counters_.expired.fetch_add(reap.expired, std::memory_order_relaxed);
+  bool wrote = reap.wrote;
+  const auto now = std::chrono::steady_clock::now();
+  if (now >= next_trim_) {
+    next_trim_ = now + kTrimInterval;
+    TrimResult trim =
+        store_.TrimFeed(settings_.retention_revisions,
+                        std::chrono::duration_cast<std::chrono::microseconds>(settings_.retention_age)
+                            .count(),
+                        kTrimMax);
+    if (!trim.status.ok()) spdlog::warn("trimming the feed failed: {}", trim.status.ToString());
+    if (trim.wrote) {
+      // Before the trim is published (watch_hub.h).
+      hub_.SetTrimmed(trim.trimmed_upto);
+      counters_.feed_trimmed.fetch_add(trim.trimmed, std::memory_order_relaxed);
+      wrote = true;
+    }
+  }
+  CheckWriteError();
+  if (wrote) {
+    Status sync = CommitGroup();
+    if (!sync.ok()) spdlog::error("WAL sync after reaping/trimming failed: {}", sync.ToString());
   }
 }
 
@@ -104,22 +169,13 @@ void StorageThread::RunBatch(std::vector<StorageJob>* batch) {
   counters_.batches.fetch_add(1, std::memory_order_relaxed);
   counters_.jobs.fetch_add(batch->size(), std::memory_order_relaxed);
   Status sync;
-  if (any_wrote && settings_.sync == SyncMode::kAlways) {
-    sync = db_->SyncWal();
-    counters_.wal_syncs.fetch_add(1, std::memory_order_relaxed);
+  if (any_wrote) {
+    sync = CommitGroup();
     if (!sync.ok()) {
-      counters_.failed_syncs.fetch_add(1, std::memory_order_relaxed);
-      NoteFailure(sync);
       spdlog::error("WAL sync failed; {} writes not acknowledged: {}",
                     std::count(wrote.begin(), wrote.end(), true), sync.ToString());
     }
   }
-  // Readers on the I/O threads see the batch from now on: after its sync (so never a write a
-  // crash could still take away), before any of its responses (so a request sent after a
-  // response sees what it acknowledged). A batch whose sync failed is published too: its writes
-  // are in the memtable and the next successful group would publish them anyway; they were
-  // not acknowledged, and may or may not survive a restart (db.h).
-  if (any_wrote) db_->Publish();
   // After a full disk, the first batch that writes and syncs cleanly makes the server healthy.
   if (unhealthy_from_full_disk_ && any_wrote && sync.ok() && write_error.ok() &&
       !healthy_.load(std::memory_order_acquire)) {

@@ -15,11 +15,20 @@
 // queues behind writes, and reads use every core. Since every acknowledged write was published
 // before its response was sent, a read sent after a write's response sees that write.
 //
+// The change feed: after publishing a group the thread hands the group's change events to the
+// WatchHub (watch_hub.h) before completing any job, so a watcher can see a change as soon as its
+// writer can. Between groups (after each batch, and about every idle_poll when idle) it does the
+// store's upkeep: reaps values whose TTL passed (KvStore::ReapExpired: a tombstone and an expire
+// event each, so an expiry reaches watchers within about idle_poll of its time) and, every
+// kTrimInterval, trims the feed to its retention (KvStore::TrimFeed); both are committed like a
+// group (synced, published, handed to the hub).
+//
 // Stop() closes the channel, runs every job still queued, syncs the WAL and closes the DB.
 //
-// Thread-safety: Submit, Read, EngineStats, QueueDepth, counters() and healthy() from any thread
-// (Read and EngineStats not after Stop); Start and Stop from the thread that owns the
-// StorageThread object. Submitted jobs run on the storage thread, Read jobs on the caller.
+// Thread-safety: Submit, Read, EngineStats, PublishedRevision, NewWatchStream, hub(), QueueDepth,
+// counters() and healthy() from any thread (Read, EngineStats, PublishedRevision and watch
+// streams not after Stop); Start and Stop from the thread that owns the StorageThread object.
+// Submitted jobs run on the storage thread, Read jobs on the caller.
 #pragma once
 
 #include <atomic>
@@ -33,6 +42,8 @@
 #include "internal/engine/db.h"
 #include "internal/server/kv_store.h"
 #include "internal/server/request_channel.h"
+#include "internal/server/watch_hub.h"
+#include "internal/server/watch_stream.h"
 
 namespace keyva::server {
 
@@ -53,7 +64,17 @@ class StorageThread {
     size_t max_batch = 256;
     SyncMode sync = SyncMode::kAlways;
     std::chrono::milliseconds idle_poll{50};
+    // The feed's retention (KvStore::TrimFeed): revisions kept (0: no bound) and the oldest
+    // record's age (0: no bound).
+    uint64_t retention_revisions = 1'000'000;
+    std::chrono::milliseconds retention_age{24 * 3'600'000};
+    WatchHub::Limits hub;
   };
+  // How often the feed is trimmed, and at most how many records each time.
+  static constexpr std::chrono::milliseconds kTrimInterval{250};
+  static constexpr size_t kTrimMax = 65536;
+  // Expired values reaped per pass (more due: the next pass goes on).
+  static constexpr size_t kReapMax = 4096;
 
   // Monotonic counters for /metrics and /api/stats.
   struct Counters {
@@ -63,13 +84,17 @@ class StorageThread {
     std::atomic<uint64_t> failed_syncs{0};
     std::atomic<uint64_t> rejected{0};  // Submit refused: channel full or closed
     std::atomic<uint64_t> reads{0};     // jobs run by Read on the I/O threads
+    std::atomic<uint64_t> expired{0};   // values reaped after their TTL (expire events)
+    std::atomic<uint64_t> feed_trimmed{0};  // feed records dropped by retention
   };
 
   // Takes ownership of db. now_micros is the clock of the KvStore.
   StorageThread(std::unique_ptr<DB> db, Settings settings, std::function<int64_t()> now_micros);
   ~StorageThread();  // Stops if still running.
 
-  void Start();
+  // Opens the change feed (KvStore::OpenFeed) and starts the thread. An error (the feed's state
+  // is unreadable) leaves the thread unstarted.
+  Status Start();
   // Queues job and returns true; returns false (job untouched) when the channel is full or
   // stopped.
   bool Submit(StorageJob* job);
@@ -79,6 +104,18 @@ class StorageThread {
   void Read(StorageJob&& job);
   // The engine's statistics (DB::GetStats, safe from any thread).
   DBStats EngineStats() const { return db_->GetStats(); }
+  // The newest revision readers see (every acknowledged write is at or below it).
+  uint64_t PublishedRevision() const { return db_->PublishedSequence(); }
+  // The change feed's tail and watchers.
+  WatchHub& hub() { return hub_; }
+  const WatchHub& hub() const { return hub_; }
+  // A watcher of the changes after since that match filter; nullptr when max_watchers are
+  // open already.
+  std::unique_ptr<WatchStream> NewWatchStream(WatchFilter filter, uint64_t since,
+                                              WatchStream::Format format, uint64_t max_watchers) {
+    if (!hub_.TryAddWatcher(max_watchers)) return nullptr;
+    return std::make_unique<WatchStream>(&hub_, db_.get(), std::move(filter), since, format);
+  }
   // Runs every queued job, syncs the WAL, closes the DB and joins the thread. Returns the DB's
   // Close status. Idempotent (later calls return OK).
   Status Stop();
@@ -95,11 +132,20 @@ class StorageThread {
  private:
   void Loop();
   void RunBatch(std::vector<StorageJob>* batch);
+  // Reaping and trimming between groups (see above).
+  void Maintain();
+  // Syncs (with SyncMode::kAlways), publishes and hands the changes to the hub; returns the
+  // sync's status.
+  Status CommitGroup();
+  // Takes the store's write error, if any, and notes it.
+  void CheckWriteError();
   void NoteFailure(const Status& s);
 
   std::unique_ptr<DB> db_;
   const Settings settings_;
   KvStore store_;
+  WatchHub hub_;
+  std::chrono::steady_clock::time_point next_trim_{};  // storage thread only
   RequestChannel<StorageJob> channel_;
   Counters counters_;
   std::thread thread_;

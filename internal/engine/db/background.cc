@@ -91,7 +91,7 @@ void DBImpl::StartCompaction(std::unique_ptr<CompactionPlan> plan) {
   auto job = std::make_unique<Job>();
   job->kind = Job::Kind::kCompaction;
   job->snapshots = LiveSnapshots();
-  job->now_us = env_->NowMicros();
+  job->now_us = options_.drop_expired ? env_->NowMicros() : 0;  // 0: the filter keeps them
   uint64_t files = plan->InputBytes() / std::max<uint64_t>(options_.target_file_size, 1);
   for (uint64_t i = 0; i < files * 2 + 2; i++) job->numbers.push_back(versions_->NewFileNumber());
   job->plan = std::move(plan);

@@ -93,6 +93,8 @@ class DBImpl final : public DB {
   Status Write(const WriteOptions& options, WriteBatch* batch) override;
   Status SyncWal() override;
   void Publish() override;
+  SequenceNumber LastSequence() const override;
+  SequenceNumber PublishedSequence() const override;
   Status Get(const ReadOptions& options, std::string_view key, std::string* value,
              ValueMeta* meta) override;
   std::unique_ptr<DBIterator> NewIterator(const ReadOptions& options) override;

@@ -104,7 +104,9 @@ Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string
   if (!DecodeStoredValue(stored, meta, &bytes)) {
     return Status::Corruption("stored value of a key is malformed");
   }
-  if (meta->ExpiredAt(env_->NowMicros())) return Status::NotFound("key expired");
+  if (!options.include_expired && meta->ExpiredAt(env_->NowMicros())) {
+    return Status::NotFound("key expired");
+  }
   value->assign(bytes.data(), bytes.size());
   return Status::OK();
 }

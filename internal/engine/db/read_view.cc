@@ -51,6 +51,13 @@ void DBImpl::Publish() {
   published_sequence_ = last;
 }
 
+SequenceNumber DBImpl::LastSequence() const { return versions_->last_sequence(); }
+
+SequenceNumber DBImpl::PublishedSequence() const {
+  std::lock_guard<std::mutex> l(view_mu_);
+  return published_sequence_;
+}
+
 DBImpl::ViewAtSequence DBImpl::AcquireView(const ReadOptions& options) const {
   ViewAtSequence v;
   std::lock_guard<std::mutex> l(view_mu_);

@@ -557,6 +557,8 @@ class FaultyDB final : public DB {
   }
   Status SyncWal() override { return db_->SyncWal(); }
   void Publish() override { db_->Publish(); }
+  SequenceNumber LastSequence() const override { return db_->LastSequence(); }
+  SequenceNumber PublishedSequence() const override { return db_->PublishedSequence(); }
   Status Get(const ReadOptions& options, std::string_view key, std::string* value,
              ValueMeta* meta) override {
     const Snapshot* old = old_.load();

@@ -41,16 +41,34 @@ TEST_CASE("ParseSize reads units") {
   CHECK(n == 99);
 }
 
-TEST_CASE("ParseDuration reads ms, s and m") {
+TEST_CASE("ParseDuration reads ms, s, m and h") {
   std::chrono::milliseconds d{};
   CHECK((ParseDuration("500ms", &d) && d.count() == 500));
   CHECK((ParseDuration("10s", &d) && d.count() == 10'000));
   CHECK((ParseDuration("10", &d) && d.count() == 10'000));
   CHECK((ParseDuration("2m", &d) && d.count() == 120'000));
-  for (const char* bad : {"", "s", "1h", "1.5s", "-1s"}) {
+  CHECK((ParseDuration("24h", &d) && d.count() == 86'400'000));
+  for (const char* bad : {"", "s", "1d", "1.5s", "-1s"}) {
     INFO(bad);
     CHECK_FALSE(ParseDuration(bad, &d));
   }
+}
+
+TEST_CASE("ParseWatchRetention reads revisions, an age, or both") {
+  uint64_t n = 7;
+  std::chrono::milliseconds age{7};
+  CHECK((ParseWatchRetention("1000000,24h", &n, &age) && n == 1'000'000 &&
+         age.count() == 86'400'000));
+  CHECK((ParseWatchRetention("90m,500", &n, &age) && n == 500 && age.count() == 5'400'000));
+  CHECK((ParseWatchRetention("100", &n, &age) && n == 100 && age.count() == 0));
+  CHECK((ParseWatchRetention("10s", &n, &age) && n == 0 && age.count() == 10'000));
+  for (const char* bad : {"", ",", "0", "0s", "5,6", "1h,2h", "100,", ",100", "x", "-1"}) {
+    INFO(bad);
+    CHECK_FALSE(ParseWatchRetention(bad, &n, &age));
+  }
+  ServerConfig c;
+  CHECK(c.watch_retention_revisions == 1'000'000);
+  CHECK(c.watch_retention_age == std::chrono::hours(24));
 }
 
 TEST_CASE("SplitHostPort accepts IPv4, names, bracketed IPv6 and :port") {

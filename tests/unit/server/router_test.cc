@@ -82,7 +82,7 @@ TEST_CASE("a full storage queue answers 503 with Retry-After; queued requests st
   CHECK(f.Call(MakeRequest(http::verb::get, "/kv/a")).result_int() == 404);
   CHECK(f.storage->counters().rejected == 1);
 
-  f.storage->Start();
+  REQUIRE(f.storage->Start().ok());
   CHECK(first.get().result_int() == 201);
   CHECK(Json(second.get())["value"] == 1);
   Response got = f.Call(MakeRequest(http::verb::get, "/kv/a"));
@@ -93,7 +93,7 @@ TEST_CASE("a full storage queue answers 503 with Retry-After; queued requests st
 
 TEST_CASE("reads run on the calling thread and see every acknowledged write") {
   Fixture f;
-  f.storage->Start();
+  REQUIRE(f.storage->Start().ok());
   for (int i = 0; i < 50; i++) {
     const std::string key = "/kv/r" + std::to_string(i % 5);
     const std::string value = "v" + std::to_string(i);
@@ -115,7 +115,7 @@ TEST_CASE("writes queued together are made durable with one WAL sync") {
   for (int i = 0; i < 10; i++) {
     replies.push_back(f.Send(MakeRequest(http::verb::put, "/kv/k" + std::to_string(i), "v")));
   }
-  f.storage->Start();  // the whole queue is one batch
+  REQUIRE(f.storage->Start().ok());  // the whole queue is one batch
   for (int i = 0; i < 10; i++) CHECK(replies[i].get().result_int() == 201);
   CHECK(f.Call(MakeRequest(http::verb::get, "/kv/k3")).body() == "v");
   CHECK(f.storage->counters().batches == 1);
@@ -128,7 +128,7 @@ TEST_CASE("writes queued together are made durable with one WAL sync") {
 
 TEST_CASE("a full disk is 507, other I/O errors 500; reads keep working") {
   Fixture f;
-  f.storage->Start();
+  REQUIRE(f.storage->Start().ok());
   REQUIRE(f.Call(MakeRequest(http::verb::put, "/kv/kept", "v")).result_int() == 201);
   CHECK(f.Call(MakeRequest(http::verb::get, "/healthz")).result_int() == 200);
 
@@ -162,6 +162,8 @@ TEST_CASE("a failed group commit fails the batch's writes but not its reads") {
   Fixture f(16, [&](DB* db, FaultEnv* env) {
     KvStore store(
         db, [env] { return env->NowMicros(); }, KvStore::Commit::kGroup);
+    uint64_t trimmed = 0;
+    REQUIRE(store.OpenFeed(&trimmed).ok());  // so StorageThread::Start writes nothing
     REQUIRE(store.Put(Input("warm", "v")).status.ok());
     REQUIRE(db->SyncWal().ok());
     uint64_t before = env->OperationCount();
@@ -176,7 +178,7 @@ TEST_CASE("a failed group commit fails the batch's writes but not its reads") {
   auto put_b = f.Send(MakeRequest(http::verb::put, "/kv/b", "2"));
   // One batch: two writes, then the sync - which fails.
   f.env.FailOperation(2 * write_ops + 1, /*sticky=*/true);
-  f.storage->Start();
+  REQUIRE(f.storage->Start().ok());
   for (auto* reply : {&put_a, &put_b}) {
     Response r = reply->get();
     INFO(r.body());
