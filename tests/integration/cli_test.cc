@@ -242,4 +242,29 @@ TEST_CASE("keyva watch: usage errors exit 2, an unreachable server 3, a bad revi
   CHECK(out.find("HTTP 400") != std::string::npos);
 }
 
+TEST_CASE("keyva watch from a revision the feed no longer holds exits 1 naming the oldest") {
+  // A window of 10 revisions (a write takes two or three), trimmed every 250 ms.
+  KeyvadProcess keyvad({.args = {"--watch-retention=10"}});
+  const std::string url = "--url=http://127.0.0.1:" + std::to_string(keyvad.port());
+  HttpTestClient c(keyvad.port());
+  const std::string start = RevisionOf(c.Get("/kv/?prefix=g/"));
+  for (int i = 0; i < 20; i++) {
+    REQUIRE(c.Put("/kv/g/" + std::to_string(i), "x").status == 201);
+  }
+  const std::string poll = "/watch?prefix=g/&since=" + start + "&format=ndjson&wait=0s";
+  HttpReply gone;
+  for (int i = 0; i < 600 && gone.status != 410; i++) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    gone = c.Get(poll);
+  }
+  REQUIRE(gone.status == 410);
+  const std::string oldest = gone.Json()["oldest"].dump();
+
+  std::string out;
+  CHECK(RunProgram(KEYVA_CLI_PATH, {url, "watch", "g/", "--since", start}, &out) == 1);
+  CHECK(out.find("after revision " + start) != std::string::npos);
+  CHECK(out.find("the oldest it holds is " + oldest) != std::string::npos);
+  CHECK(out.find("list again") != std::string::npos);
+}
+
 }  // namespace keyva::testing
