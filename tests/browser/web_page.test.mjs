@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ensureScreenshotDir, getBytes, horizontalOverflow, kvUrl, makePng, openPage, put, startBrowser, startKeyvad,
 } from './harness.mjs';
@@ -455,6 +456,56 @@ describe('web page', () => {
     await page.waitForFunction(() => document.querySelectorAll('#key-list .row').length === 2);
     assert.deepEqual(await rowNames(page), ['a', 'sub/']);
     assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was not reloaded');
+  });
+});
+
+// The page's feeds pause while the tab is hidden; coming back after the feed dropped the changes
+// since, the page reads the folder and the key again instead of missing them.
+describe('live updates after a gap', () => {
+  test('a hidden tab whose revision was trimmed meanwhile re-reads the folder and the key', TIMEOUT, async () => {
+    const small = await startKeyvad({ args: ['--watch-retention=10'] });
+    try {
+      const { page, allow } = current;
+      // The feed answers 410 for the old revision (the streams and the page's probes): the browser
+      // logs each refusal.
+      allow(/status of 410/);
+      await put(small.base, 'g/doc', 'before');
+      await page.goto(`${small.base}/#/keys?prefix=g%2F&key=${encodeURIComponent('g/doc')}`);
+      await page.locator('#kv-preview pre', { hasText: 'before' }).waitFor();
+      await page.locator('#list-live[data-state="live"]').waitFor();
+      const setHidden = (hidden) => page.evaluate((h) => {
+        Object.defineProperty(document, 'hidden', { value: h, configurable: true });
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, hidden);
+      const probes = [];  // the long polls the page sends to learn why a stream was refused
+      page.on('response', (r) => {
+        if (r.url().includes('/watch?') && r.url().includes('format=ndjson')) probes.push(r.status());
+      });
+      await setHidden(true);  // the page closes its streams at once
+      await put(small.base, 'g/doc', 'after');
+      for (let i = 0; i < 20; i++) await put(small.base, `g/new-${String(i).padStart(2, '0')}`, 'x');
+      // Wait until the server has trimmed the feed past what the page last saw.
+      const listed = await (await fetch(`${small.base}/kv/?prefix=g%2F`)).json();
+      assert.ok(listed.keys.length > 20);
+      let status = 0;
+      for (let i = 0; i < 600 && status !== 410; i++) {
+        if (i > 0) await sleep(50);
+        const res = await fetch(`${small.base}/watch?key=g%2Fdoc&since=1&format=ndjson&wait=0s`);
+        status = res.status;
+        await res.arrayBuffer();
+      }
+      assert.equal(status, 410);
+
+      await setHidden(false);
+      await page.locator('#kv-preview pre', { hasText: 'after' }).waitFor();
+      await page.locator('#key-list .row-name', { hasText: 'new-19' }).waitFor();
+      await page.locator('#list-live[data-state="live"]').waitFor();
+      assert.deepEqual((await rowNames(page)).slice(0, 2), ['doc', 'new-00']);
+      assert.ok(probes.includes(410), `the page learnt that the feed was trimmed (probes: ${probes})`);
+      await page.goto('about:blank');
+    } finally {
+      await small.stop();
+    }
   });
 });
 
