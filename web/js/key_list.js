@@ -56,7 +56,7 @@ export function createKeyList({ api }) {
     const generation = ++list.generation;
     // A first page comes with its own revision to follow from; changes until then are in it.
     if (!more) stopFeed();
-    else list.moreEvents = [];
+    list.moreEvents = more ? [] : null;
     $('key-list').setAttribute('aria-busy', 'true');
     $('load-more').disabled = true;
     if (!more) setMessage(list.entries.length ? '' : 'Loading…');
@@ -87,6 +87,7 @@ export function createKeyList({ api }) {
       render();
     } catch (err) {
       if (generation !== list.generation) return;
+      list.moreEvents = null;
       if (!more) {
         list.entries = [];
         list.next = null;
@@ -146,8 +147,8 @@ export function createKeyList({ api }) {
       if (i >= 0) {
         list.entries[i] = entry;
       } else {
-        const last = list.entries.length ? String(list.entries[list.entries.length - 1].key) : null;
-        if (list.next !== null && last !== null && compareKeys(key, last) > 0) return false;  // a later page
+        // Past the cursor of the next page (the last key the server sent): Load more brings it.
+        if (list.next !== null && compareKeys(key, list.next) > 0) return false;
         const at = list.entries.findIndex((e) => compareKeys(String(e.key), key) > 0);
         list.entries.splice(at < 0 ? list.entries.length : at, 0, entry);
       }
