@@ -5,20 +5,21 @@
 // the network broke, nothing arrived for StreamOptions::idle_timeout, or the server dropped the
 // watch as `lagging`) it connects again with Last-Event-ID set to the last revision it received,
 // or, before any event, to the revision the first answer started from (its X-Keyva-Revision),
-// so no change is lost or printed twice. The first reconnect is immediate, later ones wait
-// 250 ms doubling up to 5 s (or start from the stream's `retry:` time); a 502, 503 or 504 waits
-// its Retry-After (else 1 s). It retries for as long as it runs, saying on stderr once per outage
-// what broke and again when the stream is back.
+// so no change is lost or printed twice. The first reconnect waits the stream's `retry:` time
+// (keyvad sends 1 s; without one it is immediate), later ones double that (from 250 ms) up to
+// 5 s; a 502, 503 or 504 waits its Retry-After (else 1 s). It retries for as long as it runs,
+// saying on stderr once per outage what broke, and again when the stream is back.
 //
 // Output, one line per event (stdout, flushed per line):
 //   42 put app/db 5 bytes text/plain
-//   43 put app/session 120 bytes application/json expires 2026-12-01T21:00:00.000000Z
+//   43 put app/session 120 bytes application/json expires 2026-12-01T21:00:00.000Z
 //   45 delete app/db
 //   46 expire app/session
 //   47 counter app/hits 12            (a reset: "47 counter app/hits 0 reset")
 // A key that is empty or holds a space, a control character, '"' or '\' is printed as a JSON
-// string ("app/my key"), so every line splits on spaces unambiguously. With json the event's
-// JSON object is printed as the server sent it, one per line.
+// string ("app/my key"), so it never runs into the fields around it (the content type, last
+// but for the expiry, may hold spaces). With json the event's JSON object is printed as the
+// server sent it, one per line.
 //
 // Thread-safety: one thread (it owns the ApiClient while it runs).
 #pragma once
