@@ -5,9 +5,9 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -523,8 +523,8 @@ class HttpSession final : public SessionBase,
     ctx_.metrics.RecordRequest(route_, method_, status_, latency);
     if (ctx_.config.access_log) {
       spdlog::info("access {} \"{} {}\" {} {} {:.3f}ms (watch, {} events)", remote_, method_,
-                   target_, status_, written_, std::chrono::duration<double, std::milli>(latency).count(),
-                   watch_->events());
+                   target_, status_, written_,
+                   std::chrono::duration<double, std::milli>(latency).count(), watch_->events());
     }
     ReleaseWatch();
     if (ec) return CloseNow();

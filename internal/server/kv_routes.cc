@@ -326,11 +326,11 @@ void Router::HandleSeq(Target&& t, const Request& req, Responder respond) {
                                     " would overflow a signed 64-bit integer; nothing changed"));
       return;
     }
-    Response res =
-        method == http::verb::delete_
-            ? EmptyResponse(http::status::no_content)
-            : MakeJsonResponse(http::status::ok,
-                               {{"name", state->name}, {"value", r.value}, {"revision", r.revision}});
+    Response res = method == http::verb::delete_
+                       ? EmptyResponse(http::status::no_content)
+                       : MakeJsonResponse(
+                             http::status::ok,
+                             {{"name", state->name}, {"value", r.value}, {"revision", r.revision}});
     SetRevision(&res, r.revision);
     respond(std::move(res));
   };

@@ -132,8 +132,8 @@ WriteResult KvStore::Put(PutInput&& in) {
   r.revision = db_->LastSequence();
   OldValue old;
   // The old value decides the conditions, 201 vs 200, and keeps the mtime monotonic.
-  r.status = ReadOld(in.key, now, in.if_match || in.if_none_match || in.if_unmodified_since_s,
-                     &old);
+  r.status =
+      ReadOld(in.key, now, in.if_match || in.if_none_match || in.if_unmodified_since_s, &old);
   if (!r.status.ok()) return r;
   const bool exists = old.live;
   const ValueMeta& old_meta = old.entry.meta;
@@ -288,8 +288,8 @@ CounterResult KvStore::AddToCounter(std::string_view name, int64_t by) {
   meta.modified_us = now_micros_();
   WriteBatch batch;
   batch.Put(key, std::to_string(r.value), meta);
-  r.revision = AddChange(&batch, ChangeType::kCounter, name, {{"value", r.value}},
-                         meta.modified_us);
+  r.revision =
+      AddChange(&batch, ChangeType::kCounter, name, {{"value", r.value}}, meta.modified_us);
   r.status = Write(&batch);
   r.wrote = r.status.ok();
   return r;
@@ -315,8 +315,8 @@ CounterResult KvStore::ResetCounter(std::string_view name) {
   if (!r.existed) return r;
   WriteBatch batch;
   batch.Delete(key);
-  r.revision = AddChange(&batch, ChangeType::kCounter, name, {{"value", 0}, {"reset", true}},
-                         now_micros_());
+  r.revision =
+      AddChange(&batch, ChangeType::kCounter, name, {{"value", 0}, {"reset", true}}, now_micros_());
   r.status = Write(&batch);
   r.wrote = r.status.ok();
   return r;

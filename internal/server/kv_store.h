@@ -119,7 +119,7 @@ struct ReapResult {
 
 struct TrimResult {
   Status status;
-  size_t trimmed = 0;     // feed records deleted
+  size_t trimmed = 0;         // feed records deleted
   uint64_t trimmed_upto = 0;  // the highest revision ever trimmed (the 410 mark)
   bool wrote = false;
 };
@@ -198,8 +198,8 @@ class KvStore {
   Status ReadOld(std::string_view key, int64_t now, bool with_etag, OldValue* old);
   // Adds the change's feed record to batch and returns its revision (the record's sequence
   // number once the batch is written). data gets "type", "key" and "revision".
-  uint64_t AddChange(WriteBatch* batch, ChangeType type, std::string_view key,
-                     nlohmann::json data, int64_t now);
+  uint64_t AddChange(WriteBatch* batch, ChangeType type, std::string_view key, nlohmann::json data,
+                     int64_t now);
   // Adds the reaping of an expired value of key (expiring at expires_us) to batch: its
   // index entry goes, and an expire event is recorded. The caller deletes or replaces the value.
   void AddExpiry(WriteBatch* batch, std::string_view key, int64_t expires_us, int64_t now);

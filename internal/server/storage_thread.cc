@@ -127,11 +127,10 @@ void StorageThread::Maintain() {
   const auto now = std::chrono::steady_clock::now();
   if (now >= next_trim_) {
     next_trim_ = now + kTrimInterval;
-    TrimResult trim =
-        store_.TrimFeed(settings_.retention_revisions,
-                        std::chrono::duration_cast<std::chrono::microseconds>(settings_.retention_age)
-                            .count(),
-                        kTrimMax);
+    TrimResult trim = store_.TrimFeed(
+        settings_.retention_revisions,
+        std::chrono::duration_cast<std::chrono::microseconds>(settings_.retention_age).count(),
+        kTrimMax);
     if (!trim.status.ok()) spdlog::warn("trimming the feed failed: {}", trim.status.ToString());
     if (trim.wrote) {
       // Before the trim is published (watch_hub.h).

@@ -82,9 +82,9 @@ class StorageThread {
     std::atomic<uint64_t> jobs{0};
     std::atomic<uint64_t> wal_syncs{0};
     std::atomic<uint64_t> failed_syncs{0};
-    std::atomic<uint64_t> rejected{0};  // Submit refused: channel full or closed
-    std::atomic<uint64_t> reads{0};     // jobs run by Read on the I/O threads
-    std::atomic<uint64_t> expired{0};   // values reaped after their TTL (expire events)
+    std::atomic<uint64_t> rejected{0};      // Submit refused: channel full or closed
+    std::atomic<uint64_t> reads{0};         // jobs run by Read on the I/O threads
+    std::atomic<uint64_t> expired{0};       // values reaped after their TTL (expire events)
     std::atomic<uint64_t> feed_trimmed{0};  // feed records dropped by retention
   };
 

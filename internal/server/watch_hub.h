@@ -83,7 +83,7 @@ class WatchHub {
   std::deque<std::shared_ptr<const ChangeEvent>> ring_;  // guarded by mu_; ascending
   size_t ring_bytes_ = 0;                                // guarded by mu_
   // Every event with a revision above it is in ring_ (up to revision_).
-  uint64_t covered_after_ = 0;                   // guarded by mu_
+  uint64_t covered_after_ = 0;                  // guarded by mu_
   std::vector<std::weak_ptr<Waiter>> waiters_;  // guarded by mu_
   std::atomic<uint64_t> revision_{0};
   std::atomic<uint64_t> trimmed_{0};

@@ -34,7 +34,8 @@ std::optional<Response> Router::CheckWatchRequest(const Request& req, Target* t)
                              "give prefix (keys starting with it) or key (one key), not both");
   }
   if (auto key = t->params.find("key");
-      key != t->params.end() && (key->second.empty() || key->second.size() > config_.max_key_size)) {
+      key != t->params.end() &&
+      (key->second.empty() || key->second.size() > config_.max_key_size)) {
     return MakeErrorResponse(http::status::bad_request,
                              "key must be 1 to " + std::to_string(config_.max_key_size) + " bytes");
   }
@@ -74,11 +75,10 @@ std::optional<Response> Router::CheckWatchRequest(const Request& req, Target* t)
   if (t->since) {
     const uint64_t revision = storage_->PublishedRevision();
     if (*t->since > revision) {
-      return MakeErrorResponse(http::status::bad_request,
-                               "since " + std::to_string(*t->since) +
-                                   " is newer than this server's revision " +
-                                   std::to_string(revision) +
-                                   " (a revision of another database?): list again");
+      return MakeErrorResponse(
+          http::status::bad_request,
+          "since " + std::to_string(*t->since) + " is newer than this server's revision " +
+              std::to_string(revision) + " (a revision of another database?): list again");
     }
   }
   return std::nullopt;
@@ -121,15 +121,14 @@ Router::WatchOpening Router::OpenWatch(const Request& req) {
     (void)ParseDuration(wait->second, &w.wait);  // checked by CheckWatchRequest
   }
   w.max_events = t.limit.value_or(kDefaultWatchLimit);
-  w.stream = storage_->NewWatchStream(std::move(filter), since,
-                                      w.sse ? WatchStream::Format::kSse
-                                            : WatchStream::Format::kNdjson,
-                                      config_.max_watchers);
+  w.stream = storage_->NewWatchStream(
+      std::move(filter), since, w.sse ? WatchStream::Format::kSse : WatchStream::Format::kNdjson,
+      config_.max_watchers);
   if (!w.stream) {
-    w.refusal = MakeErrorResponse(http::status::service_unavailable,
-                                  "the server has --max-watchers (" +
-                                      std::to_string(config_.max_watchers) +
-                                      ") watches open; retry shortly");
+    w.refusal =
+        MakeErrorResponse(http::status::service_unavailable,
+                          "the server has --max-watchers (" + std::to_string(config_.max_watchers) +
+                              ") watches open; retry shortly");
   }
   return w;
 }

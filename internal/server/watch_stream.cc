@@ -33,8 +33,7 @@ WatchStream::Step WatchStream::Next(std::string* out, size_t max_events) {
     for (const auto& e : recent) Emit(*e, out);
     const bool moved = cursor != cursor_;
     cursor_ = cursor;
-    return !recent.empty() || (moved && cursor_ < hub_->revision()) ? Step::kMore
-                                                                     : Step::kCaughtUp;
+    return !recent.empty() || (moved && cursor_ < hub_->revision()) ? Step::kMore : Step::kCaughtUp;
   }
   FeedPage page = ReadFeed(db_, cursor_, filter_, max_events, kMaxScannedPerPage);
   if (!page.status.ok()) {

@@ -17,7 +17,10 @@ TEST_CASE("counters increment, read, reset and stay apart from values") {
   // An unused counter reads as 0.
   HttpReply r = c.Get("/seq/orders");
   REQUIRE(r.status == 200);
-  CHECK(r.Json() == nlohmann::json({{"name", "orders"}, {"value", 0}}));
+  CHECK(r.Json()["name"] == "orders");
+  CHECK(r.Json()["value"] == 0);
+  CHECK(r.Json()["revision"].is_number_unsigned());  // the revision the read reflects
+  CHECK(r.Header("x-keyva-revision") == std::to_string(r.Json()["revision"].get<uint64_t>()));
 
   CHECK(c.Send("POST", "/seq/orders").Json()["value"] == 1);
   CHECK(c.Send("POST", "/seq/orders").Json()["value"] == 2);

@@ -230,6 +230,8 @@ class DBImpl final : public DB {
   mutable std::mutex view_mu_;
   std::shared_ptr<const ReadView> view_;   // guarded by view_mu_ (the owner may read it without)
   SequenceNumber published_sequence_ = 0;  // guarded by view_mu_
+  // The same number for PublishedSequence() without the lock (written under view_mu_ with it).
+  std::atomic<SequenceNumber> published_sequence_copy_{0};
   std::list<SnapshotImpl*> snapshots_;     // guarded by view_mu_
   std::set<uint64_t> pending_outputs_;
   std::unique_ptr<HelperThread> worker_;

@@ -5,7 +5,8 @@
 // opened one at a time, through the TableCache, as the iteration reaches them). DBIter walks the
 // merged internal keys and shows each user key once: the newest version at or below the read's
 // sequence, skipped when it is a tombstone or expired (expiry is judged against the clock at
-// NewIterator; ReadOptions::include_expired shows expired values too). A malformed key or stored value makes the iterator invalid with Corruption.
+// NewIterator; ReadOptions::include_expired shows expired values too). A malformed key or stored
+// value makes the iterator invalid with Corruption.
 //
 // Lifetime: a DBIter holds shared_ptrs to the memtables, the Version and the block cache it reads,
 // so it stays valid while the DB flushes, compacts, and even after the DB is closed. It may be
@@ -132,8 +133,8 @@ std::unique_ptr<DBIterator> DBImpl::NewIterator(const ReadOptions& options) {
         [files](size_t i) { return std::string_view((*files)[i]->largest); }));
   }
   return std::make_unique<DBIter>(NewMergingIterator(std::move(children)), snapshot,
-                                  options.include_expired ? 0 : env_->NowMicros(), std::move(mems), std::move(version),
-                                  block_cache_);
+                                  options.include_expired ? 0 : env_->NowMicros(), std::move(mems),
+                                  std::move(version), block_cache_);
 }
 
 }  // namespace keyva

@@ -49,13 +49,13 @@ void DBImpl::Publish() {
   const SequenceNumber last = versions_->last_sequence();
   std::lock_guard<std::mutex> l(view_mu_);
   published_sequence_ = last;
+  published_sequence_copy_.store(last, std::memory_order_release);
 }
 
 SequenceNumber DBImpl::LastSequence() const { return versions_->last_sequence(); }
 
 SequenceNumber DBImpl::PublishedSequence() const {
-  std::lock_guard<std::mutex> l(view_mu_);
-  return published_sequence_;
+  return published_sequence_copy_.load(std::memory_order_acquire);
 }
 
 DBImpl::ViewAtSequence DBImpl::AcquireView(const ReadOptions& options) const {

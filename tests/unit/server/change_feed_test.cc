@@ -1,11 +1,12 @@
 // The change feed below HTTP: feed records and keys (change_feed.h), the events KvStore writes
 // with each change, expiry reaping, retention trimming, the hub's in-memory tail (watch_hub.h)
 // and a watcher reading across both (watch_stream.h).
+#include "internal/server/change_feed.h"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include "internal/engine/testing/fault_env.h"
-#include "internal/server/change_feed.h"
 #include "internal/server/kv_store.h"
 #include "internal/server/watch_hub.h"
 #include "internal/server/watch_stream.h"
@@ -83,7 +84,7 @@ TEST_CASE("Change feed: records and keys round-trip, and feed keys sort by revis
   CHECK(back.json == e.json);
   CHECK(back.time_us == 7);
   CHECK_FALSE(DecodeFeedRecord(1, "", 0, &back));
-  CHECK_FALSE(DecodeFeedRecord(1, std::string("\x09\0\0\0\0{}", 7), 0, &back));  // bad type
+  CHECK_FALSE(DecodeFeedRecord(1, std::string("\x09\0\0\0\0{}", 7), 0, &back));    // bad type
   CHECK_FALSE(DecodeFeedRecord(1, std::string("\x01\xff\0\0\0{}", 7), 0, &back));  // key too long
 
   CHECK(FeedKey(255) < FeedKey(256));
@@ -102,7 +103,8 @@ TEST_CASE("Change feed: records and keys round-trip, and feed keys sort by revis
   CHECK(k == "key/x");
 }
 
-TEST_CASE("Change feed: every change has its event, whose revision is the sequence it was written at") {
+TEST_CASE(
+    "Change feed: every change has its event, whose revision is the sequence it was written at") {
   Fixture f;
   WriteResult put = f.Put("app/a", "1");
   CHECK(put.revision == f.db->LastSequence());
