@@ -475,7 +475,7 @@ class HttpSession final : public SessionBase,
     watch_idle_ = false;
     if (phase_ == Phase::kClosing || !watch_) return;
     if (!watch_sse_) return PollOnce();
-    if (!ec && !watch_ending_) return WatchWrite(Framed(WatchStream::HeartbeatFrame()));
+    if (!ec && !watch_ending_) return WatchWrite(Framed(watch_->HeartbeatFrame()));
     WatchPump();
   }
 
