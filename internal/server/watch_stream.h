@@ -40,6 +40,7 @@ class WatchStream {
   Step Next(std::string* out, size_t max_events);
 
   uint64_t cursor() const { return cursor_; }
+  const WatchFilter& filter() const { return filter_; }
   uint64_t events() const { return events_; }
   const Status& error() const { return error_; }
 
