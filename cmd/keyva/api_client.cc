@@ -6,11 +6,18 @@
 #include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <limits>
+#include <nlohmann/json.hpp>
 #include <optional>
+#include <type_traits>
+
+#include "internal/server/uri_decoding.h"
 
 namespace keyva::cli {
 namespace {
@@ -21,7 +28,37 @@ namespace http = boost::beast::http;
 namespace ssl = boost::asio::ssl;
 using tcp = boost::asio::ip::tcp;
 
+// The response's status and headers (names lower-cased); no body.
+template <class Message>
+ApiResponse HeadOf(const Message& res) {
+  ApiResponse out;
+  out.status = res.result_int();
+  for (const auto& f : res) {
+    std::string name(f.name_string());
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    out.headers[name] = std::string(f.value());
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string ServerMessage(const ApiResponse& response) {
+  nlohmann::json j = nlohmann::json::parse(response.body, nullptr, false);
+  if (j.is_object() && j.contains("error") && j["error"].is_string()) {
+    return j["error"].get<std::string>();
+  }
+  return response.body;
+}
+
+std::string QueryValue(const std::string& v) {
+  std::string out = keyva::server::PercentEncodePath(v);
+  // '/' is fine in a path but encode it in a query value, and '+' means space there.
+  std::string encoded;
+  for (char c : out) encoded += c == '/' ? "%2F" : std::string(1, c);
+  return encoded;
+}
 
 struct ApiClient::Impl {
   std::string host, port, base;
@@ -32,6 +69,11 @@ struct ApiClient::Impl {
   std::optional<beast::tcp_stream> plain;
   std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
   beast::flat_buffer buffer;
+  // Stream() and Pause() run asynchronous operations on ioc one at a time (Await), so a stop
+  // signal can end whichever is in progress.
+  std::optional<net::signal_set> signals;
+  bool stop_requested = false;
+  std::function<void()> cancel_current;  // ends the operation Await is running
 
   bool connected() const { return plain.has_value() || secure.has_value(); }
   void Disconnect() {
@@ -71,14 +113,7 @@ struct ApiClient::Impl {
     if (req.method() == http::verb::head) parser.skip(true);
     http::read(stream, buffer, parser);
     auto& res = parser.get();
-    ApiResponse out;
-    out.status = res.result_int();
-    for (const auto& f : res) {
-      std::string name(f.name_string());
-      std::transform(name.begin(), name.end(), name.begin(),
-                     [](unsigned char c) { return std::tolower(c); });
-      out.headers[name] = std::string(f.value());
-    }
+    ApiResponse out = HeadOf(res);
     out.body = std::move(res.body());
     if (!res.keep_alive()) Disconnect();
     return out;
@@ -88,6 +123,100 @@ struct ApiClient::Impl {
     if (!connected()) Connect();
     if (secure) return Exchange(*secure, req);
     return Exchange(*plain, req);
+  }
+
+  void ArmSignals() {
+    signals->async_wait([this](const beast::error_code& ec, int) {
+      if (ec) return;
+      stop_requested = true;
+      if (cancel_current) cancel_current();
+      ArmSignals();
+    });
+  }
+
+  // Starts one asynchronous operation with start(handler) and runs ioc until it completes;
+  // returns its error. A stop signal meanwhile calls cancel, so the operation completes at once
+  // (operation_aborted). Nothing is started once a stop signal has arrived.
+  template <class Start, class Cancel>
+  beast::error_code Await(Start&& start, Cancel&& cancel) {
+    if (stop_requested) return net::error::operation_aborted;
+    bool done = false;
+    beast::error_code result;
+    cancel_current = cancel;
+    start([&done, &result](const beast::error_code& ec, auto&&...) {
+      result = ec;
+      done = true;
+    });
+    ioc.restart();
+    while (!done && ioc.run_one() > 0) {
+    }
+    cancel_current = nullptr;
+    return done ? result : net::error::operation_aborted;
+  }
+
+  // The connection of Stream(): connect, handshake, request, then the response piece by piece.
+  template <class Stream>
+  StreamEnd StreamOn(Stream& stream, const tcp::resolver::results_type& endpoints,
+                     const http::request<http::empty_body>& req, const StreamOptions& options,
+                     const std::function<void(const ApiResponse&)>& on_header,
+                     const std::function<bool(std::string_view)>& on_body) {
+    auto& socket = beast::get_lowest_layer(stream);
+    auto cancel = [&socket] { socket.cancel(); };
+    const std::string where = host + ":" + port;
+    auto fail = [&](const std::string& what, const beast::error_code& ec) {
+      Disconnect();
+      if (stop_requested) return StreamEnd::kStopped;
+      throw ApiError(what + ": " + ec.message());
+    };
+
+    socket.expires_after(options.connect_timeout);
+    beast::error_code ec =
+        Await([&](auto handler) { socket.async_connect(endpoints, std::move(handler)); }, cancel);
+    if (ec) return fail("cannot connect to " + where, ec);
+    if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
+      socket.expires_after(options.connect_timeout);
+      ec = Await(
+          [&](auto handler) {
+            stream.async_handshake(ssl::stream_base::client, std::move(handler));
+          },
+          cancel);
+      if (ec) return fail("TLS handshake with " + where + " failed", ec);
+    }
+    socket.expires_after(options.connect_timeout);
+    ec = Await([&](auto handler) { http::async_write(stream, req, std::move(handler)); }, cancel);
+    if (ec) return fail("request to " + where + " failed", ec);
+
+    http::response_parser<http::buffer_body> parser;
+    parser.body_limit(std::numeric_limits<uint64_t>::max());
+    socket.expires_after(options.idle_timeout);
+    ec = Await(
+        [&](auto handler) { http::async_read_header(stream, buffer, parser, std::move(handler)); },
+        cancel);
+    if (ec) return fail("no answer from " + where, ec);
+    on_header(HeadOf(parser.get()));
+
+    char piece[16384];
+    while (!parser.is_done()) {
+      parser.get().body().data = piece;
+      parser.get().body().size = sizeof(piece);
+      socket.expires_after(options.idle_timeout);
+      ec = Await(
+          [&](auto handler) { http::async_read_some(stream, buffer, parser, std::move(handler)); },
+          cancel);
+      const size_t got = sizeof(piece) - parser.get().body().size;
+      if (got > 0 && !on_body(std::string_view(piece, got))) {
+        Disconnect();
+        return StreamEnd::kLeft;
+      }
+      if (ec == http::error::need_buffer) continue;
+      if (ec) {
+        Disconnect();
+        if (stop_requested) return StreamEnd::kStopped;
+        return ec == beast::error::timeout ? StreamEnd::kIdle : StreamEnd::kClosed;
+      }
+    }
+    Disconnect();
+    return StreamEnd::kComplete;
   }
 };
 
@@ -161,6 +290,60 @@ ApiResponse ApiClient::Send(const std::string& method, const std::string& target
     impl_->Disconnect();
     throw ApiError(std::string("request failed: ") + e.what());
   }
+}
+
+StreamEnd ApiClient::Stream(const std::string& target, const StreamOptions& options,
+                            const std::function<void(const ApiResponse&)>& on_header,
+                            const std::function<bool(std::string_view)>& on_body) {
+  Impl& d = *impl_;
+  d.Disconnect();
+  if (d.stop_requested) return StreamEnd::kStopped;
+  http::request<http::empty_body> req{http::verb::get, d.base + target, 11};
+  req.set(http::field::host, d.host);
+  req.set(http::field::user_agent, "keyva-cli");
+  if (!d.token.empty()) req.set(http::field::authorization, "Bearer " + d.token);
+  for (const auto& [k, v] : options.headers) req.set(k, v);
+
+  tcp::resolver resolver(d.ioc);
+  tcp::resolver::results_type endpoints;
+  beast::error_code ec = d.Await(
+      [&](auto handler) {
+        resolver.async_resolve(d.host, d.port,
+                               [&endpoints, handler = std::move(handler)](
+                                   const beast::error_code& e, tcp::resolver::results_type r) {
+                                 endpoints = std::move(r);
+                                 handler(e);
+                               });
+      },
+      [&resolver] { resolver.cancel(); });
+  if (d.stop_requested) return StreamEnd::kStopped;
+  if (ec) throw ApiError("cannot resolve " + d.host + ": " + ec.message());
+  if (!d.tls) {
+    d.plain.emplace(d.ioc);
+    return d.StreamOn(*d.plain, endpoints, req, options, on_header, on_body);
+  }
+  d.secure.emplace(d.ioc, d.tls_ctx);
+  if (!SSL_set_tlsext_host_name(d.secure->native_handle(), d.host.c_str())) {
+    d.Disconnect();
+    throw ApiError("cannot set the TLS server name");
+  }
+  d.secure->set_verify_callback(ssl::host_name_verification(d.host));
+  return d.StreamOn(*d.secure, endpoints, req, options, on_header, on_body);
+}
+
+void ApiClient::StopOnSignals(const std::vector<int>& signals) {
+  impl_->signals.emplace(impl_->ioc);
+  for (int s : signals) impl_->signals->add(s);
+  impl_->ArmSignals();
+}
+
+bool ApiClient::stopped() const { return impl_->stop_requested; }
+
+bool ApiClient::Pause(std::chrono::milliseconds duration) {
+  net::steady_timer timer(impl_->ioc, duration);
+  impl_->Await([&](auto handler) { timer.async_wait(std::move(handler)); },
+               [&timer] { timer.cancel(); });
+  return !impl_->stop_requested;
 }
 
 }  // namespace keyva::cli

@@ -7,15 +7,19 @@
 //     del KEY                 delete the value
 //     ls [PREFIX]             list keys (every page): key, size, type, modified
 //     seq NAME [--by N]       add N (default 1) to a counter, print the new value
+//     watch [PREFIX]          print each change to keys under PREFIX as it happens, until
+//                             Ctrl-C; [--since REVISION] [--key KEY] [--json] (watch.h)
 //     health                  exit 0 when keyvad answers /healthz with 200 (container checks)
 //     checkpoint [NAME]       ask keyvad for an online backup in its --backup-dir
 //   keyva verify --data-dir DIR   check every checksum of a data directory offline (no server;
 //                                 reads only; refuses while a keyvad holds the directory)
 //
 // --url defaults to $KEYVA_URL or http://127.0.0.1:8080; --token to $KEYVA_AUTH_TOKEN.
-// Exit codes: 0 success, 1 the server refused (its message on stderr) or verify found damage,
-// 2 usage, 3 unreachable, 4 verify: the directory is in use by a running keyvad.
+// Exit codes: 0 success (watch: stopped by SIGINT or SIGTERM), 1 the server refused (its message
+// on stderr; watch: also 410 Gone) or verify found damage, 2 usage, 3 unreachable (watch: at the
+// first connection; later it reconnects), 4 verify: the directory is in use by a running keyvad.
 
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -29,6 +33,7 @@
 #include <vector>
 
 #include "cmd/keyva/api_client.h"
+#include "cmd/keyva/watch.h"
 #include "internal/engine/env.h"
 #include "internal/engine/verify.h"
 #include "internal/server/uri_decoding.h"
@@ -38,6 +43,7 @@ namespace {
 using keyva::cli::ApiClient;
 using keyva::cli::ApiError;
 using keyva::cli::ApiResponse;
+using keyva::cli::QueryValue;
 
 constexpr const char* kUsage =
     "Usage: keyva [--url URL] [--token TOKEN] [--insecure] COMMAND ARGS...\n"
@@ -52,6 +58,12 @@ constexpr const char* kUsage =
     "  del KEY              delete the value\n"
     "  ls [PREFIX]          list keys: key, size, content type, modified (tab-separated)\n"
     "  seq NAME [--by N]    add N (default 1) to a counter and print the new value\n"
+    "  watch [PREFIX]       print each change to keys and counters under PREFIX as it\n"
+    "                       happens, one line each (\"42 put app/db 5 bytes text/plain\",\n"
+    "                       \"45 delete app/db\"), until Ctrl-C; reconnects by itself\n"
+    "                       --since REVISION the changes after REVISION (default: from now)\n"
+    "                       --key KEY        only this key (instead of PREFIX)\n"
+    "                       --json           each event's JSON object, one per line\n"
     "  health               check /healthz: exit 0 when the server is healthy\n"
     "  checkpoint [NAME]    write a consistent copy of the database to the server's\n"
     "                       --backup-dir/NAME (default NAME: checkpoint-<UTC time>)\n"
@@ -64,8 +76,9 @@ constexpr const char* kUsage =
     "  --token TOKEN        bearer token for writes (env KEYVA_AUTH_TOKEN)\n"
     "  --insecure           with https, do not verify the server certificate\n"
     "\n"
-    "Exit codes: 0 success, 1 refused by the server (verify: damage found), 2 usage error,\n"
-    "3 server unreachable, 4 verify: the directory is in use.\n";
+    "Exit codes: 0 success (watch: stopped by Ctrl-C), 1 refused by the server (watch: the\n"
+    "revision is no longer held; verify: damage found), 2 usage error, 3 server unreachable,\n"
+    "4 verify: the directory is in use.\n";
 
 int Usage(const std::string& problem) {
   std::cerr << "keyva: " << problem << "\n\n" << kUsage;
@@ -74,26 +87,12 @@ int Usage(const std::string& problem) {
 
 // Reports an HTTP error status with the server's message; returns the exit code.
 int Refused(const ApiResponse& r) {
-  std::string message = r.body;
-  try {
-    nlohmann::json j = nlohmann::json::parse(r.body);
-    if (j.contains("error")) message = j["error"].get<std::string>();
-  } catch (const std::exception&) {
-  }
-  std::cerr << "keyva: " << message << " (HTTP " << r.status << ")\n";
+  std::cerr << "keyva: " << keyva::cli::ServerMessage(r) << " (HTTP " << r.status << ")\n";
   return 1;
 }
 
 std::string KeyPath(const std::string& prefix, const std::string& key) {
   return prefix + keyva::server::PercentEncodePath(key);
-}
-
-std::string QueryValue(const std::string& v) {
-  std::string out = keyva::server::PercentEncodePath(v);
-  // '/' is fine in a path but encode it in a query value, and '+' means space there.
-  std::string encoded;
-  for (char c : out) encoded += c == '/' ? "%2F" : std::string(1, c);
-  return encoded;
 }
 
 struct Args {
@@ -104,10 +103,13 @@ struct Args {
 // Options that take a value; the rest are switches.
 bool TakesValue(const std::string& name) {
   return name == "url" || name == "token" || name == "type" || name == "ttl" ||
-         name == "if-match" || name == "by" || name == "data-dir";
+         name == "if-match" || name == "by" || name == "data-dir" || name == "since" ||
+         name == "key";
 }
 
-bool IsSwitch(const std::string& name) { return name == "insecure" || name == "if-absent"; }
+bool IsSwitch(const std::string& name) {
+  return name == "insecure" || name == "if-absent" || name == "json";
+}
 
 bool ParseArgs(int argc, char** argv, Args* args, std::string* error) {
   for (int i = 1; i < argc; i++) {
@@ -251,6 +253,29 @@ int Checkpoint(ApiClient& api, const std::string& name) {
   return 0;
 }
 
+// keyva watch: the options checked here (exit 2), the rest in watch.cc.
+int WatchCommand(ApiClient& api, const std::vector<std::string>& rest, const Args& args) {
+  keyva::cli::WatchOptions options;
+  if (rest.size() > 1) return Usage("watch takes at most one PREFIX");
+  if (!rest.empty()) options.prefix = rest[0];
+  if (auto it = args.options.find("key"); it != args.options.end()) {
+    if (!rest.empty()) return Usage("watch takes a PREFIX or --key KEY, not both");
+    if (it->second.empty()) return Usage("--key needs a key");
+    options.key = it->second;
+  }
+  if (auto it = args.options.find("since"); it != args.options.end()) {
+    const std::string& v = it->second;
+    uint64_t since = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), since);
+    if (v.empty() || ec != std::errc() || end != v.data() + v.size()) {
+      return Usage("--since needs a revision (a whole number), got '" + v + "'");
+    }
+    options.since = since;
+  }
+  options.json = args.options.count("json") > 0;
+  return keyva::cli::Watch(api, options, std::cout, std::cerr);
+}
+
 // keyva verify: an offline check of a data directory. Holds a shared lock on the directory's LOCK
 // file while it reads (keyva::LockDataDirShared), so a keyvad (which takes an exclusive one)
 // cannot start meanwhile, and a running one is detected. Opens nothing for writing.
@@ -318,6 +343,7 @@ int main(int argc, char** argv) {
     if (cmd == "ls" && rest.size() <= 1) return Ls(api, rest.empty() ? "" : rest[0]);
     if (cmd == "seq" && rest.size() == 1) return Seq(api, rest[0], args);
     if (cmd == "health" && rest.empty()) return Health(api);
+    if (cmd == "watch") return WatchCommand(api, rest, args);
     if (cmd == "checkpoint" && rest.size() <= 1)
       return Checkpoint(api, rest.empty() ? "" : rest[0]);
     return Usage("bad command or arguments: " + cmd);

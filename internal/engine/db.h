@@ -70,6 +70,9 @@ struct ReadOptions {
   // Also return values whose expiry time has passed (their ValueMeta says so); for an owner that
   // deletes expired values itself (Options::drop_expired = false).
   bool include_expired = false;
+  // Get: when set, receives the sequence number the read was made at (it saw every write at or
+  // below it and none above), also when the key is not found.
+  SequenceNumber* read_sequence = nullptr;
 };
 
 // User-facing iterator: user keys in ascending bytewise order, newest visible version of each,

@@ -386,13 +386,13 @@ class HttpSession final : public SessionBase,
     phase_ = Phase::kStreaming;
     watch_ = std::move(w.stream);
     watch_sse_ = w.sse;
-    watch_ending_ = watch_lagging_ = watch_final_ = watch_idle_ = false;
+    watch_ending_ = watch_lagging_ = watch_final_ = watch_idle_ = heartbeat_due_ = false;
     poll_max_events_ = w.max_events;
     poll_deadline_ = Clock::now() + w.wait;
     watch_timer_.emplace(executor_);
     stall_timer_.emplace(executor_);
     std::weak_ptr<HttpSession> weak = this->shared_from_this();
-    waiter_ = ctx_.router.hub().NewWaiter([weak, ex = executor_] {
+    waiter_ = ctx_.router.hub().NewWaiter(watch_->filter(), [weak, ex = executor_] {
       net::post(ex, [weak] {
         if (auto self = weak.lock()) self->OnWatchWake();
       });
@@ -449,7 +449,14 @@ class HttpSession final : public SessionBase,
       }
     }
     if (watch_ending_) return EndWatch(frames);
-    if (!frames.empty()) return WatchWrite(Framed(frames));
+    if (!frames.empty()) {
+      heartbeat_due_ = false;
+      return WatchWrite(Framed(frames));
+    }
+    if (caught_up && heartbeat_due_) {  // after the look, so its id is the feed's position
+      heartbeat_due_ = false;
+      return WatchWrite(Framed(watch_->HeartbeatFrame()));
+    }
     if (!caught_up) {  // a long stretch of changes this watcher does not want: yield, go on
       net::post(executor_, [self = this->shared_from_this()] { self->WatchPump(); });
       return;
@@ -475,7 +482,7 @@ class HttpSession final : public SessionBase,
     watch_idle_ = false;
     if (phase_ == Phase::kClosing || !watch_) return;
     if (!watch_sse_) return PollOnce();
-    if (!ec && !watch_ending_) return WatchWrite(Framed(WatchStream::HeartbeatFrame()));
+    if (!ec) heartbeat_due_ = true;
     WatchPump();
   }
 
@@ -615,6 +622,7 @@ class HttpSession final : public SessionBase,
   bool watch_ending_ = false;   // write what is pending, then the end of the stream
   bool watch_lagging_ = false;  // a write took nothing for the stall timeout
   bool watch_final_ = false;    // the last bytes are being written
+  bool heartbeat_due_ = false;  // the heartbeat timer fired: send one unless events go out
   size_t poll_max_events_ = 0;
   Clock::time_point poll_deadline_;
 

@@ -91,8 +91,9 @@ void KvStore::AddExpiry(WriteBatch* batch, std::string_view key, int64_t expires
 }
 
 Status KvStore::Get(std::string_view key, KvEntry* entry) {
-  entry->revision = db_->PublishedSequence();  // the read below sees at least this
-  return GetLive(PublishedRead(), key, entry, true);
+  ReadOptions read = PublishedRead();
+  read.read_sequence = &entry->revision;
+  return GetLive(read, key, entry, true);
 }
 
 Status KvStore::GetLive(const ReadOptions& read, std::string_view key, KvEntry* entry,
@@ -297,8 +298,9 @@ CounterResult KvStore::AddToCounter(std::string_view name, int64_t by) {
 
 CounterResult KvStore::GetCounter(std::string_view name) {
   CounterResult r;
-  r.revision = db_->PublishedSequence();  // the read below sees at least this
-  r.status = ReadCounter(PublishedRead(), CounterKey(name), &r.value, &r.existed);
+  ReadOptions read = PublishedRead();
+  read.read_sequence = &r.revision;
+  r.status = ReadCounter(read, CounterKey(name), &r.value, &r.existed);
   return r;
 }
 

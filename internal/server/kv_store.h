@@ -56,7 +56,7 @@ struct KvEntry {
   std::string value;
   ValueMeta meta;
   std::string etag;
-  uint64_t revision = 0;  // Get: the revision the read was made at (or after)
+  uint64_t revision = 0;  // Get: the revision the read was made at (exactly)
 };
 
 struct PutInput {
@@ -108,7 +108,7 @@ struct CounterResult {
   bool existed = false;
   bool wrote = false;
   int64_t value = 0;
-  uint64_t revision = 0;  // as WriteResult::revision (for GetCounter, as KvEntry::revision)
+  uint64_t revision = 0;  // as WriteResult::revision (GetCounter: as KvEntry::revision)
 };
 
 struct ReapResult {

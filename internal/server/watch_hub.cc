@@ -33,12 +33,22 @@ void WatchHub::Append(std::vector<ChangeEvent>&& events, uint64_t revision) {
     revision_.store(std::max(revision, revision_.load(std::memory_order_relaxed)),
                     std::memory_order_release);
     if (events.empty()) return;
-    // Wake the armed waiters; forget the dropped ones.
+    const size_t first = ring_.size() - std::min(ring_.size(), events.size());  // this group's
+    auto wants = [&](const Waiter& w) {
+      for (size_t i = first; i < ring_.size(); i++) {
+        if (w.filter_.Matches(ring_[i]->key)) return true;
+      }
+      return false;
+    };
+    // Wake the armed waiters that want one of the events; forget the dropped ones.
     size_t kept = 0;
     for (size_t i = 0; i < waiters_.size(); i++) {
       std::shared_ptr<Waiter> w = waiters_[i].lock();
       if (!w) continue;
-      if (w->armed_.exchange(false, std::memory_order_acq_rel)) wake.push_back(std::move(w));
+      if (w->armed_.load(std::memory_order_acquire) && wants(*w) &&
+          w->armed_.exchange(false, std::memory_order_acq_rel)) {
+        wake.push_back(std::move(w));
+      }
       if (kept != i) waiters_[kept] = std::move(waiters_[i]);  // (never a self-move)
       kept++;
     }
@@ -65,8 +75,9 @@ bool WatchHub::Collect(uint64_t after, const WatchFilter& filter, size_t max_eve
   return true;
 }
 
-std::shared_ptr<WatchHub::Waiter> WatchHub::NewWaiter(std::function<void()> wake) {
-  std::shared_ptr<Waiter> w(new Waiter(std::move(wake)));
+std::shared_ptr<WatchHub::Waiter> WatchHub::NewWaiter(WatchFilter filter,
+                                                      std::function<void()> wake) {
+  std::shared_ptr<Waiter> w(new Waiter(std::move(filter), std::move(wake)));
   std::lock_guard<std::mutex> lock(mu_);
   // Forget dropped waiters now and then, so a feed without changes does not collect them.
   if (waiters_.size() >= 64 && (waiters_.size() & (waiters_.size() - 1)) == 0) {

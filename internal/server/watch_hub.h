@@ -38,8 +38,10 @@ class WatchHub {
   };
 
   // One watcher's wake-up. Arm() before looking for events (so an Append between the look and
-  // the wait is not missed); the next Append with events then calls wake once (on the storage
-  // thread: it must only post work elsewhere) and disarms.
+  // the wait is not missed); the next Append with an event the waiter's filter matches then
+  // calls wake once (on the storage thread: it must only post work elsewhere) and disarms.
+  // Watchers of other keys are not disturbed: an Append costs a prefix comparison per armed
+  // waiter and event, and a wake only where there is something to send.
   class Waiter {
    public:
     void Arm() { armed_.store(true, std::memory_order_release); }
@@ -47,7 +49,9 @@ class WatchHub {
 
    private:
     friend class WatchHub;
-    explicit Waiter(std::function<void()> wake) : wake_(std::move(wake)) {}
+    Waiter(WatchFilter filter, std::function<void()> wake)
+        : filter_(std::move(filter)), wake_(std::move(wake)) {}
+    const WatchFilter filter_;
     std::atomic<bool> armed_{false};
     std::function<void()> wake_;
   };
@@ -69,8 +73,8 @@ class WatchHub {
   bool Collect(uint64_t after, const WatchFilter& filter, size_t max_events,
                std::vector<std::shared_ptr<const ChangeEvent>>* out, uint64_t* cursor) const;
 
-  // The waiter is woken until it is dropped (the hub holds it weakly).
-  std::shared_ptr<Waiter> NewWaiter(std::function<void()> wake);
+  // A waiter for the events filter matches, woken until it is dropped (the hub holds it weakly).
+  std::shared_ptr<Waiter> NewWaiter(WatchFilter filter, std::function<void()> wake);
 
   // Watch streams and long polls open (TryAddWatcher refuses beyond max).
   bool TryAddWatcher(uint64_t max);

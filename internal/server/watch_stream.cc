@@ -52,6 +52,10 @@ std::string WatchStream::GoneFrame() const {
          ",\"revision\":" + std::to_string(cursor_) + "}\n\n";
 }
 
+std::string WatchStream::HeartbeatFrame() const {
+  return ": heartbeat\nid: " + std::to_string(cursor_) + "\n\n";
+}
+
 std::string WatchStream::LaggingFrame() const {
   return "event: lagging\ndata: {\"revision\":" + std::to_string(cursor_) + "}\n\n";
 }

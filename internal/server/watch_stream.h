@@ -40,14 +40,19 @@ class WatchStream {
   Step Next(std::string* out, size_t max_events);
 
   uint64_t cursor() const { return cursor_; }
+  const WatchFilter& filter() const { return filter_; }
   uint64_t events() const { return events_; }
   const Status& error() const { return error_; }
 
   // The final frames (SSE): the feed was trimmed past the cursor; the connection is being cut
-  // for not reading. And the idle comment.
+  // for not reading.
   std::string GoneFrame() const;
   std::string LaggingFrame() const;
-  static std::string_view HeartbeatFrame() { return ": heartbeat\n\n"; }
+  // The idle frame: a comment, and `id:` with the cursor but no data, so an EventSource (and any
+  // SSE client that follows the spec) moves its Last-Event-ID on without seeing an event: a
+  // watcher of a quiet prefix on a busy server resumes from where the feed is, not from its
+  // last event.
+  std::string HeartbeatFrame() const;
 
  private:
   void Emit(const ChangeEvent& e, std::string* out);

@@ -19,8 +19,9 @@ export const REPO_ROOT = path.resolve(path.dirname(new URL(import.meta.url).path
 export const SCREENSHOT_DIR = path.resolve(
   REPO_ROOT, process.env.KEYVA_SCREENSHOT_DIR || path.join(os.tmpdir(), 'keyva-screenshots'));
 
-// A running keyvad. stop() ends it with SIGTERM (SIGKILL after 10 s) and removes its data dir.
-export async function startKeyvad() {
+// A running keyvad (with extra flags args). stop() ends it with SIGTERM (SIGKILL after 10 s) and
+// removes its data dir.
+export async function startKeyvad({ args = [] } = {}) {
   const binary = process.env.KEYVAD;
   if (!binary || !fs.existsSync(binary)) {
     throw new Error('Set KEYVAD to the keyvad binary (CTest does this), e.g. KEYVAD=build/cmd/keyvad/keyvad');
@@ -29,7 +30,7 @@ export async function startKeyvad() {
   const portFile = path.join(dir, 'port');
   const dataDir = path.join(dir, 'data');
   const child = spawn(binary, ['--addr', '127.0.0.1:0', '--port-file', portFile, '--data-dir', dataDir,
-    '--sync', 'none'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    '--sync', 'none', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d) => { output += d; });
   child.stderr.on('data', (d) => { output += d; });

@@ -11,8 +11,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  ensureScreenshotDir, getBytes, horizontalOverflow, makePng, openPage, put, startBrowser, startKeyvad,
+  ensureScreenshotDir, getBytes, horizontalOverflow, kvUrl, makePng, openPage, put, startBrowser, startKeyvad,
 } from './harness.mjs';
 
 const TIMEOUT = { timeout: 60000 };
@@ -390,6 +391,122 @@ describe('web page', () => {
     assert.deepEqual(await rowNames(page), ['other']);
     await here.filter({ hasText: 't9' }).waitFor();
   });
+
+  test('the open key follows changes made elsewhere; while it is edited a warning says so', TIMEOUT, async () => {
+    const { page } = current;
+    await put(server.base, 't10/doc', 'version 1');
+    await openKeysPage('t10/', '&key=t10%2Fdoc');
+    await page.locator('#kv-preview pre', { hasText: 'version 1' }).waitFor();
+    await page.evaluate(() => { window.__sameDocument = true; });
+
+    // Changed through the API: the value and its metadata update in place, without a reload.
+    const second = 'version 2, from the API';
+    const res2 = await put(server.base, 't10/doc', second, 'text/x-test');
+    await page.locator('#kv-preview pre', { hasText: second }).waitFor();
+    const revision2 = res2.headers.get('x-keyva-revision');
+    assert.match(revision2, /^\d+$/);
+    await page.locator('#kv-live', { hasText: `revision ${revision2}` }).waitFor();
+    const meta = await page.locator('#kv-meta').textContent();
+    assert.match(meta, /text\/x-test/);
+    assert.match(meta, new RegExp(`${second.length} bytes`));
+    assert.ok(meta.includes(res2.headers.get('etag')), 'the new ETag is shown');
+    assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was not reloaded');
+
+    // Changed while being edited: a warning with the revision, at once; the draft stays.
+    await page.getByRole('link', { name: 'Edit' }).click();
+    const text = page.getByLabel('Value as text');
+    await text.waitFor();
+    assert.equal(await text.inputValue(), second);
+    await text.fill('my draft');
+    const res3 = await put(server.base, 't10/doc', 'version 3 (theirs)');
+    const warning = page.locator('#ed-remote');
+    await warning.waitFor();
+    assert.match(await warning.textContent(),
+      new RegExp(`changed elsewhere \\(revision ${res3.headers.get('x-keyva-revision')}\\) while you were editing`));
+    assert.equal(await text.inputValue(), 'my draft', 'the draft is kept');
+    assert.equal(await page.locator('#ed-error').isVisible(), false, 'no save was tried');
+    await warning.getByRole('button', { name: 'Discard mine and load theirs' }).click();
+    await page.locator('#kv-preview pre', { hasText: 'version 3 (theirs)' }).waitFor();
+
+    // Deleted elsewhere while open: said in the key view.
+    const del = await fetch(kvUrl(server.base, 't10/doc'), { method: 'DELETE' });
+    assert.equal(del.status, 204);
+    await page.locator('#kv-alert', { hasText: 'was deleted elsewhere' }).waitFor();
+    assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was not reloaded');
+  });
+
+  test('the open folder gains keys added through the API and loses deleted ones, without a reload', TIMEOUT, async () => {
+    const { page } = current;
+    await put(server.base, 't11/b', 'b');
+    await openKeysPage('t11/');
+    await page.locator('#key-list .row-name', { hasText: 'b' }).waitFor();
+    await page.locator('#list-live[data-state="live"]').waitFor();
+    await page.evaluate(() => { window.__sameDocument = true; });
+
+    await put(server.base, 't11/a', 'first by name');
+    await put(server.base, 't11/sub/c', 'in a subfolder');
+    await put(server.base, 't11x/elsewhere', 'not in this folder');
+    await page.waitForFunction(() => document.querySelectorAll('#key-list .row').length === 3);
+    assert.deepEqual(await rowNames(page), ['a', 'b', 'sub/']);
+    assert.equal(await page.locator('#list-count').textContent(), '3 keys');
+    assert.match(await page.locator('#key-list .row.folder').textContent(), /1 key/);
+
+    const del = await fetch(kvUrl(server.base, 't11/b'), { method: 'DELETE' });
+    assert.equal(del.status, 204);
+    await page.waitForFunction(() => document.querySelectorAll('#key-list .row').length === 2);
+    assert.deepEqual(await rowNames(page), ['a', 'sub/']);
+    assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was not reloaded');
+  });
+});
+
+// The page's feeds pause while the tab is hidden; coming back after the feed dropped the changes
+// since, the page reads the folder and the key again instead of missing them.
+describe('live updates after a gap', () => {
+  test('a hidden tab whose revision was trimmed meanwhile re-reads the folder and the key', TIMEOUT, async () => {
+    const small = await startKeyvad({ args: ['--watch-retention=10'] });
+    try {
+      const { page, allow } = current;
+      // The feed answers 410 for the old revision (the streams and the page's probes): the browser
+      // logs each refusal.
+      allow(/status of 410/);
+      await put(small.base, 'g/doc', 'before');
+      await page.goto(`${small.base}/#/keys?prefix=g%2F&key=${encodeURIComponent('g/doc')}`);
+      await page.locator('#kv-preview pre', { hasText: 'before' }).waitFor();
+      await page.locator('#list-live[data-state="live"]').waitFor();
+      const setHidden = (hidden) => page.evaluate((h) => {
+        Object.defineProperty(document, 'hidden', { value: h, configurable: true });
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, hidden);
+      const probes = [];  // the long polls the page sends to learn why a stream was refused
+      page.on('response', (r) => {
+        if (r.url().includes('/watch?') && r.url().includes('format=ndjson')) probes.push(r.status());
+      });
+      await setHidden(true);  // the page closes its streams at once
+      await put(small.base, 'g/doc', 'after');
+      for (let i = 0; i < 20; i++) await put(small.base, `g/new-${String(i).padStart(2, '0')}`, 'x');
+      // Wait until the server has trimmed the feed past what the page last saw.
+      const listed = await (await fetch(`${small.base}/kv/?prefix=g%2F`)).json();
+      assert.ok(listed.keys.length > 20);
+      let status = 0;
+      for (let i = 0; i < 600 && status !== 410; i++) {
+        if (i > 0) await sleep(50);
+        const res = await fetch(`${small.base}/watch?key=g%2Fdoc&since=1&format=ndjson&wait=0s`);
+        status = res.status;
+        await res.arrayBuffer();
+      }
+      assert.equal(status, 410);
+
+      await setHidden(false);
+      await page.locator('#kv-preview pre', { hasText: 'after' }).waitFor();
+      await page.locator('#key-list .row-name', { hasText: 'new-19' }).waitFor();
+      await page.locator('#list-live[data-state="live"]').waitFor();
+      assert.deepEqual((await rowNames(page)).slice(0, 2), ['doc', 'new-00']);
+      assert.ok(probes.includes(410), `the page learnt that the feed was trimmed (probes: ${probes})`);
+      await page.goto('about:blank');
+    } finally {
+      await small.stop();
+    }
+  });
 });
 
 // The README's picture: the browse view with a key open, on a server holding a tidy data set.
@@ -427,6 +544,8 @@ describe('screenshots', () => {
       await page.locator('.card', { hasText: 'Cache hit rate' }).waitFor();
       await page.screenshot({ path: path.join(dir, 'web-engine.png') });
     } finally {
+      // Leave the demo server's page first: its live feeds would log the server going away.
+      await current.page.goto('about:blank');
       await demo.stop();
     }
   });

@@ -4,6 +4,9 @@
 // A create carries If-None-Match: *, an edit If-Match with the ETag seen when the key was opened
 // (from the key view), so a concurrent change is reported, with the draft kept, instead of
 // silently overwritten. The key and value size limits come from the server (api.limits()).
+// A change to the key made elsewhere while it is being edited (the key view hears of it through
+// the watch feed and calls changedElsewhere) is said at once in a warning above the form, with
+// the revision, instead of only on save; the draft and the ETag it is based on stay as they are.
 // Owns the draft's state: which key, the chosen file, whether the type came from that file.
 
 import { ApiError, kvUrl } from './api.js';
@@ -24,6 +27,8 @@ export function createEditor({ api, keyView, onSaved }) {
     file: null,           // the chosen File, for a value from a file
     generation: 0,        // bumps per open so a late load for an old draft is dropped
     typeFromFile: false,  // the content type field was filled in from the chosen file
+    saving: false,        // this page's own PUT is in flight
+    heldChange: null,     // a change reported while saving: news only if the save fails
   };
   const form = $('editor');
   const fail = (message, focusId, actions = []) => {
@@ -58,6 +63,8 @@ export function createEditor({ api, keyView, onSaved }) {
     setFile(null);
     setSource('text');
     $('ed-error').hidden = true;
+    $('ed-remote').hidden = true;
+    editor.heldChange = null;
     const keyInput = $('ed-key');
     const isEdit = r.mode === 'edit';
     const backHref = isEdit ? keysHref({ prefix: r.prefix, key: r.key }) : keysHref({ prefix: r.prefix });
@@ -113,6 +120,29 @@ export function createEditor({ api, keyView, onSaved }) {
     editor.active = false;
   }
 
+  // The key was changed, deleted or expired elsewhere ({type, key, revision, etag?}): warns when
+  // it is the one being edited and the change is not the version the edit started from.
+  function changedElsewhere(event) {
+    if (!editor.active || editor.mode !== 'edit' || editor.key !== event.key || form.hidden) return;
+    if (event.type === 'put' && event.etag && event.etag === editor.etag) return;
+    if (editor.saving) {
+      editor.heldChange = event;  // most likely our own save; shown if the save fails
+      return;
+    }
+    const { key } = editor;
+    const revision = event.revision ? ` (revision ${event.revision})` : '';
+    const what = event.type === 'put' ? `was changed elsewhere${revision}`
+      : event.type === 'expire' ? `expired${revision}` : `was deleted elsewhere${revision}`;
+    const openLatest = () => {
+      keyView.invalidate();
+      leave();
+      go(keysHref({ prefix: folderOf(key), key }));
+    };
+    showAlert($('ed-remote'), $('ed-remote-text'), $('ed-remote-actions'),
+      `${quoted(key)} ${what} while you were editing it. Your draft is kept; saving it will ask before replacing the other version.`,
+      [{ label: event.type === 'put' ? 'Discard mine and load theirs' : 'Discard my draft', run: openLatest }], 'warn');
+  }
+
   async function submit({ force = false } = {}) {
     $('ed-error').hidden = true;
     const key = $('ed-key').value;
@@ -160,10 +190,15 @@ export function createEditor({ api, keyView, onSaved }) {
     const save = $('ed-save');
     save.disabled = true;
     save.setAttribute('aria-busy', 'true');
+    editor.saving = true;
+    editor.heldChange = null;
     try {
       const q = params.toString();
       await api.request('PUT', `${kvUrl(key)}${q ? `?${q}` : ''}`, { body, headers });
     } catch (err) {
+      editor.saving = false;
+      if (editor.heldChange && !(err instanceof ApiError && err.status === 412)) changedElsewhere(editor.heldChange);
+      editor.heldChange = null;
       const openLatest = () => {
         keyView.invalidate();
         leave();
@@ -187,6 +222,7 @@ export function createEditor({ api, keyView, onSaved }) {
       }
       return;
     } finally {
+      editor.saving = false;
       save.disabled = false;
       save.removeAttribute('aria-busy');
     }
@@ -236,5 +272,6 @@ export function createEditor({ api, keyView, onSaved }) {
       form.hidden = true;
       leave();
     },
+    changedElsewhere,
   };
 }

@@ -3,6 +3,11 @@
 //
 // Owns the listing's state (folder, filter, entries loaded so far, the cursor of the next page)
 // and the pane's events. The page size and its maximum come from the server (api.limits()).
+// The listing stays live: each first page starts a follower of the watch feed (watch.js) on the
+// listing's prefix after the listing's revision, and its changes are applied to the entries
+// loaded (a put inserts or updates a row, a delete or expiry removes it; keys past the last
+// loaded page wait for Load more), rows changed that way flash briefly; when the feed no longer
+// holds our revision the listing is read again.
 // Keyboard: "/" focuses the filter, Down moves from it into the rows, Up/Down between rows,
 // Escape clears it; Enter on a filter holding a "/" opens that folder (or that key, when there is
 // one by that name).
@@ -11,8 +16,23 @@ import { $, h, icon, isTypingTarget } from './dom.js';
 import { dateFormat, folderOf, formatBytes, formatCount, parseTime, quoted, shortAge } from './format.js';
 import { go, keysHref, setRouteParam } from './routing.js';
 import { kindOfType } from './value_kind.js';
+import { follow, revisionOf } from './watch.js';
 
 const FILTER_DELAY_MS = 200;
+const LIVE_RENDER_DELAY_MS = 50;  // changes arriving together are drawn once
+const FLASH_MS = 2000;
+
+// Orders keys as the server does: by UTF-8 bytes, which is the order of their code points.
+export function compareKeys(a, b) {
+  const x = [...a];
+  const y = [...b];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    if (x[i] !== y[i]) return x[i].codePointAt(0) - y[i].codePointAt(0);
+  }
+  return x.length - y.length;
+}
+
+const ENTRY_FIELDS = ['key', 'size', 'content_type', 'modified', 'etag', 'expires'];
 
 export function createKeyList({ api }) {
   const list = {
@@ -22,7 +42,11 @@ export function createKeyList({ api }) {
     next: null,      // cursor for the next page, or null when everything is loaded
     generation: 0,   // bumps per request so a late answer to an old request is dropped
     selected: null,  // the key open on the right, marked in the list
+    feed: null,      // the follower of the listing's changes (watch.js), or null
+    moreEvents: null,  // changes received while a Load more is asked, re-applied to its page
+    flashing: new Set(),  // keys whose rows changed through the feed a moment ago
   };
+  let renderTimer = null;
   const filterInput = $('filter');
   let filterTimer = null;
 
@@ -30,6 +54,9 @@ export function createKeyList({ api }) {
   // load asks for as many entries as are shown now, so a refresh after a change keeps the place.
   async function load({ more = false, keepCount = false } = {}) {
     const generation = ++list.generation;
+    // A first page comes with its own revision to follow from; changes until then are in it.
+    if (!more) stopFeed();
+    list.moreEvents = more ? [] : null;
     $('key-list').setAttribute('aria-busy', 'true');
     $('load-more').disabled = true;
     if (!more) setMessage(list.entries.length ? '' : 'Loading…');
@@ -48,9 +75,19 @@ export function createKeyList({ api }) {
       const entries = Array.isArray(data.keys) ? data.keys : [];
       list.entries = more ? list.entries.concat(entries) : entries;
       list.next = data.next === undefined || data.next === null || data.next === '' ? null : String(data.next);
+      const revision = revisionOf(data.revision) || revisionOf(res.headers.get('X-Keyva-Revision'));
+      if (more) {
+        // The page may be older than changes already received: those are applied again.
+        const later = list.moreEvents.filter((e) => revision === null || BigInt(e.revision || 0) > BigInt(revision));
+        list.moreEvents = null;
+        for (const event of later) applyChange(event, { flash: false });
+      } else {
+        startFeed(revision);
+      }
       render();
     } catch (err) {
       if (generation !== list.generation) return;
+      list.moreEvents = null;
       if (!more) {
         list.entries = [];
         list.next = null;
@@ -63,6 +100,78 @@ export function createKeyList({ api }) {
         $('load-more').disabled = false;
       }
     }
+  }
+
+  function stopFeed() {
+    if (list.feed) list.feed.close();
+    list.feed = null;
+    showLive('off');
+  }
+
+  function startFeed(revision) {
+    stopFeed();
+    if (revision === null) return;  // a server without the feed
+    list.feed = follow({
+      prefix: list.prefix + list.filter,
+      since: revision,
+      onChange: (event) => {
+        if (list.moreEvents) list.moreEvents.push(event);
+        if (applyChange(event)) scheduleRender();
+      },
+      onGone: () => {
+        list.feed = null;
+        load({ keepCount: true });
+      },
+      onState: showLive,
+    });
+  }
+
+  function showLive(state) {
+    const node = $('list-live');
+    node.hidden = state === 'off';
+    node.dataset.state = state;
+    node.textContent = state === 'live' ? 'Live' : 'Reconnecting…';
+    node.title = state === 'live' ? 'Changes made elsewhere appear here as they happen'
+      : 'The live updates are reconnecting';
+  }
+
+  // Applies a change from the feed to the loaded entries; true when the list changed.
+  function applyChange(event, { flash = true } = {}) {
+    if (event.type !== 'put' && event.type !== 'delete' && event.type !== 'expire') return false;
+    const key = String(event.key ?? '');
+    if (!key.startsWith(list.prefix + list.filter)) return false;
+    const i = list.entries.findIndex((e) => String(e.key) === key);
+    if (event.type === 'put') {
+      const entry = Object.fromEntries(ENTRY_FIELDS.filter((f) => event[f] !== undefined).map((f) => [f, event[f]]));
+      entry.key = key;
+      if (i >= 0) {
+        list.entries[i] = entry;
+      } else {
+        // Past the cursor of the next page (the last key the server sent): Load more brings it.
+        if (list.next !== null && compareKeys(key, list.next) > 0) return false;
+        const at = list.entries.findIndex((e) => compareKeys(String(e.key), key) > 0);
+        list.entries.splice(at < 0 ? list.entries.length : at, 0, entry);
+      }
+      if (flash) flashKey(key);
+    } else {
+      if (i < 0) return false;
+      list.entries.splice(i, 1);
+    }
+    return true;
+  }
+
+  // Marks key's row (or its folder's) for the highlight that fades out once (app.css).
+  function flashKey(key) {
+    list.flashing.add(key);
+    setTimeout(() => list.flashing.delete(key), FLASH_MS);
+  }
+
+  function scheduleRender() {
+    if (renderTimer !== null) return;
+    renderTimer = setTimeout(() => {
+      renderTimer = null;
+      render();
+    }, LIVE_RENDER_DELAY_MS);
   }
 
   function setMessage(text, kind = '') {
@@ -131,6 +240,8 @@ export function createKeyList({ api }) {
       h('span', { class: 'row-name', text: row.name }),
       h('span', { class: 'row-meta', text: count }));
     a.setAttribute('aria-label', `Folder ${row.name}, ${count}`);
+    const inFolder = list.prefix + row.name;
+    if ([...list.flashing].some((k) => k.startsWith(inFolder))) a.classList.add('flash');
     return h('li', {}, a);
   }
 
@@ -147,6 +258,7 @@ export function createKeyList({ api }) {
     a.dataset.key = key;
     if (modified) a.title = `${entry.content_type || 'unknown type'} · modified ${dateFormat.format(modified)}`;
     if (key === list.selected) a.setAttribute('aria-current', 'true');
+    if (list.flashing.has(key)) a.classList.add('flash');
     return h('li', {}, a);
   }
 

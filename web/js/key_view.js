@@ -5,6 +5,13 @@
 // loaded, which a delete sends in If-Match (and the editor bases an edit on), so a concurrent
 // change is reported instead of silently overwritten. Values are fetched as bytes and decoded
 // here; downloads and images use blob: URLs, revoked when another key is opened.
+//
+// The open key stays current: from the revision it was read at, a follower of the watch feed
+// (watch.js, key=K) reports changes made elsewhere. A new version is fetched and shown in place
+// (with a note naming the revision); a delete or an expiry is said in an alert. Each change is
+// also passed to onChangedElsewhere, so the editor can warn while the key is being edited (the
+// edit stays based on the ETag it started from). When the feed no longer holds our revision the
+// key is read again.
 
 import { ApiError, kvUrl } from './api.js';
 import { $, h } from './dom.js';
@@ -13,9 +20,12 @@ import { dateFormat, downloadName, folderOf, formatBytes, formatCount, parseTime
 import { renderPreview } from './preview.js';
 import { go, keysHref } from './routing.js';
 import { baseType } from './value_kind.js';
+import { follow, revisionOf } from './watch.js';
 
-// onListChanged() after the key turned out to be gone or was deleted (the list is stale).
-export function createKeyView({ api, onListChanged }) {
+// onListChanged() after the key turned out to be gone or was deleted (the list is stale);
+// onChangedElsewhere({type, key, revision, etag?}) after the feed reported a change to the open
+// key that this page did not make (type 'put', 'delete' or 'expire').
+export function createKeyView({ api, onListChanged, onChangedElsewhere = () => {} }) {
   const opened = {
     key: null,          // the key shown, or null
     prefix: '',         // the folder of the route it is shown in
@@ -25,6 +35,10 @@ export function createKeyView({ api, onListChanged }) {
     urls: [],           // blob URLs to revoke when another key is opened
     showRaw: false,
     needsReload: false,
+    feed: null,         // the follower of the open key's changes (watch.js), or null
+    refreshing: null,   // the generation whose refresh is in flight, or null
+    refreshAgain: null,  // changes came while refreshing: refresh once more after it (its options)
+    deleting: false,    // this page's own DELETE is in flight (its event is not news)
   };
   const alert = (message, actions, kind) =>
     showAlert($('kv-alert'), $('kv-alert-text'), $('kv-alert-actions'), message, actions, kind);
@@ -42,12 +56,36 @@ export function createKeyView({ api, onListChanged }) {
     $('kv-delete').disabled = !enabled;
   }
 
+  // GETs key's value and its listing entry: {value, revision} (revision: what the GET reflects,
+  // to follow the feed from; null from a server without the feed). Throws ApiError.
+  async function fetchValue(key) {
+    const [res, entry] = await Promise.all([
+      api.request('GET', kvUrl(key)),
+      api.listEntry(key).catch(() => null),
+    ]);
+    const buffer = await res.arrayBuffer();
+    return {
+      value: {
+        key,
+        bytes: new Uint8Array(buffer),
+        etag: res.headers.get('ETag'),
+        type: res.headers.get('Content-Type') || (entry && entry.content_type) || '',
+        meta: entry,
+        lastModified: res.headers.get('Last-Modified'),
+        expiresHeader: res.headers.get('X-Keyva-Expires') || res.headers.get('Expires'),
+      },
+      revision: revisionOf(res.headers.get('X-Keyva-Revision')),
+    };
+  }
+
   // Loads and shows key. Resolves to the loaded value, or null (with opened.error set).
   async function load(key, { focus = true } = {}) {
     const generation = ++opened.generation;
+    stopFeed();
     revokeUrls();
-    Object.assign(opened, { key, value: null, error: '', showRaw: false, needsReload: false });
+    Object.assign(opened, { key, value: null, error: '', showRaw: false, needsReload: false, refreshing: null, refreshAgain: null });
     $('kv-alert').hidden = true;
+    $('kv-live').hidden = true;
     $('kv-folder').textContent = folderOf(key);
     $('kv-name').textContent = key.slice(folderOf(key).length) || key;
     $('kv-meta').replaceChildren();
@@ -57,23 +95,12 @@ export function createKeyView({ api, onListChanged }) {
     setActionsEnabled(false);
     if (focus) $('kv-name').focus({ preventScroll: true });
     try {
-      const [res, entry] = await Promise.all([
-        api.request('GET', kvUrl(key)),
-        api.listEntry(key).catch(() => null),
-      ]);
-      const buffer = await res.arrayBuffer();
+      const { value, revision } = await fetchValue(key);
       if (generation !== opened.generation) return null;
-      opened.value = {
-        key,
-        bytes: new Uint8Array(buffer),
-        etag: res.headers.get('ETag'),
-        type: res.headers.get('Content-Type') || (entry && entry.content_type) || '',
-        meta: entry,
-        lastModified: res.headers.get('Last-Modified'),
-        expiresHeader: res.headers.get('X-Keyva-Expires') || res.headers.get('Expires'),
-      };
+      opened.value = value;
       render();
       setActionsEnabled(true);
+      startFeed(key, revision);
       return opened.value;
     } catch (err) {
       if (generation !== opened.generation) return null;
@@ -86,6 +113,98 @@ export function createKeyView({ api, onListChanged }) {
       opened.error = api.describeError(err, { key });
       alert(opened.error, actions);
       return null;
+    }
+  }
+
+  function stopFeed() {
+    if (opened.feed) opened.feed.close();
+    opened.feed = null;
+  }
+
+  function startFeed(key, revision) {
+    stopFeed();
+    if (revision === null) return;
+    opened.feed = follow({
+      key,
+      since: revision,
+      onChange: (event) => changed(key, event),
+      onGone: () => {
+        opened.feed = null;
+        refresh(key, { restartFeed: true });
+      },
+    });
+  }
+
+  // A change to the open key reported by the feed.
+  function changed(key, event) {
+    if (key !== opened.key || opened.deleting) return;
+    if (event.type === 'put') {
+      if (opened.value && event.etag === opened.value.etag) return;  // the version shown
+      refresh(key, { revision: event.revision });
+    } else if (event.type === 'delete' || event.type === 'expire') {
+      showGone(key, event);
+    } else {
+      return;
+    }
+    onChangedElsewhere({ ...event, key });
+  }
+
+  // The open key was deleted or expired elsewhere: say so, keep what is shown, allow no edits.
+  function showGone(key, event) {
+    const how = event.type === 'expire' ? 'expired' : 'was deleted elsewhere';
+    const revision = event.revision ? ` (revision ${event.revision})` : '';
+    alert(`${quoted(key)} ${how}${revision}. What is shown here is the last version.`,
+      [{ label: 'Back to the list', run: () => go(keysHref({ prefix: opened.prefix })) }], 'warn');
+    $('kv-live').hidden = true;
+    setActionsEnabled(false);
+    $('kv-download').removeAttribute('aria-disabled');
+    opened.needsReload = true;  // showing it again reads it afresh (it may be back)
+  }
+
+  // Fetches the open key again and shows it in place, without the Loading state or moving the
+  // focus. revision: the change that caused it, for the note. restartFeed: follow the feed anew
+  // from what was read (after it no longer held our revision); a version that differs from the
+  // one shown is then reported to onChangedElsewhere, as a change from the feed would be.
+  async function refresh(key, { revision = null, restartFeed = false } = {}) {
+    const generation = opened.generation;
+    if (opened.refreshing === generation) {
+      // One more when this one is done, with the latest reason.
+      const again = opened.refreshAgain || {};
+      opened.refreshAgain = { revision: revision || again.revision, restartFeed: restartFeed || again.restartFeed };
+      return;
+    }
+    opened.refreshing = generation;
+    const before = opened.value && opened.value.etag;
+    try {
+      const got = await fetchValue(key);
+      if (generation !== opened.generation) return;
+      revokeUrls();
+      opened.value = got.value;
+      opened.needsReload = false;
+      $('kv-alert').hidden = true;
+      render();
+      setActionsEnabled(true);
+      const shown = revision || got.revision;
+      $('kv-live').textContent = `Changed elsewhere${shown ? ` (revision ${shown})` : ''}; showing the latest version.`;
+      $('kv-live').hidden = got.value.etag === before;
+      if (restartFeed) {
+        startFeed(key, got.revision);
+        if (got.value.etag !== before) onChangedElsewhere({ type: 'put', key, revision: got.revision, etag: got.value.etag });
+      }
+    } catch (err) {
+      if (generation !== opened.generation) return;
+      if (err instanceof ApiError && err.status === 404) {
+        showGone(key, { type: 'delete', revision });
+        if (restartFeed) onChangedElsewhere({ type: 'delete', key, revision });
+      }
+      // Other failures keep what is shown; the next change tries again.
+    } finally {
+      if (opened.refreshing === generation) opened.refreshing = null;
+    }
+    if (generation === opened.generation && opened.refreshAgain) {
+      const again = opened.refreshAgain;
+      opened.refreshAgain = null;
+      refresh(key, again);
     }
   }
 
@@ -139,10 +258,12 @@ export function createKeyView({ api, onListChanged }) {
     });
     if (!confirmed || opened.key !== key) return;
     const etag = opened.value && opened.value.etag;
+    opened.deleting = true;
     try {
       await api.request('DELETE', kvUrl(key), { headers: etag ? { 'If-Match': etag } : {} });
       toast(`Deleted ${quoted(key)}`);
     } catch (err) {
+      opened.deleting = false;
       if (err instanceof ApiError && err.status === 404) {
         toast(`${quoted(key)} was already gone.`);
       } else if (err instanceof ApiError && err.status === 412) {
@@ -154,6 +275,8 @@ export function createKeyView({ api, onListChanged }) {
         return;
       }
     }
+    opened.deleting = false;
+    stopFeed();
     opened.key = null;
     go(keysHref({ prefix: opened.prefix }));
     onListChanged();
@@ -188,6 +311,8 @@ export function createKeyView({ api, onListChanged }) {
     // Hides the pane and forgets the key, so showing it again loads it afresh.
     close() {
       $('key-view').hidden = true;
+      stopFeed();
+      opened.generation++;
       opened.key = null;
     },
     // Loads the key again the next time it is shown (after an edit, or to see someone's change).

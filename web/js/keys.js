@@ -1,6 +1,7 @@
 // The Keys view: the key list on the left; on the right the open key, the editor, or a note
 // saying nothing is open. Routes each #/keys URL to the three panes and connects them (a delete
-// or a save refreshes the list); each pane owns its own state.
+// or a save refreshes the list; a change made elsewhere to the key being edited reaches the
+// editor); each pane owns its own state.
 
 import { $ } from './dom.js';
 import { createEditor } from './editor.js';
@@ -10,7 +11,11 @@ import { createKeyView } from './key_view.js';
 
 export function createKeysView({ api }) {
   const keyList = createKeyList({ api });
-  const keyView = createKeyView({ api, onListChanged: () => keyList.reload() });
+  const keyView = createKeyView({
+    api,
+    onListChanged: () => keyList.reload(),
+    onChangedElsewhere: (event) => editor.changedElsewhere(event),
+  });
   const editor = createEditor({
     api,
     keyView,

@@ -2,8 +2,9 @@
 //
 // The entry module (index.html loads it; it imports the rest): makes the one API client, the
 // three views, and starts routing. Module map: api.js (the HTTP API), routing.js (the URL),
-// dom.js, format.js, value_kind.js, dialogs.js (shared helpers); keys.js composes key_list.js,
-// key_view.js (with preview.js) and editor.js; counters.js; stats.js.
+// dom.js, format.js, value_kind.js, dialogs.js (shared helpers), watch.js (the change feed, which
+// keeps the key list and the open key live); keys.js composes key_list.js, key_view.js (with
+// preview.js) and editor.js; counters.js; stats.js.
 
 import { createApi } from './api.js';
 import { createCountersView } from './counters.js';

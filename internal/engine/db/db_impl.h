@@ -232,7 +232,7 @@ class DBImpl final : public DB {
   SequenceNumber published_sequence_ = 0;  // guarded by view_mu_
   // The same number for PublishedSequence() without the lock (written under view_mu_ with it).
   std::atomic<SequenceNumber> published_sequence_copy_{0};
-  std::list<SnapshotImpl*> snapshots_;     // guarded by view_mu_
+  std::list<SnapshotImpl*> snapshots_;  // guarded by view_mu_
   std::set<uint64_t> pending_outputs_;
   std::unique_ptr<HelperThread> worker_;
   std::unique_ptr<Job> job_;  // at most one at a time

@@ -30,6 +30,7 @@ Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::string
     return Status::InvalidArgument("the database is closed");
   }
   const ViewAtSequence v = AcquireView(options);
+  if (options.read_sequence != nullptr) *options.read_sequence = v.sequence;
   const SequenceNumber snapshot = v.sequence;
   std::string stored;
   ValueType type;

@@ -359,7 +359,7 @@ TEST_CASE("WatchHub: an armed waiter is woken once by the next append with event
   WatchHub hub(WatchHub::Limits{});
   hub.Reset(0, 0);
   int woken = 0;
-  auto waiter = hub.NewWaiter([&] { woken++; });
+  auto waiter = hub.NewWaiter({}, [&] { woken++; });
   ChangeEvent e;
   e.revision = 1;
   e.json = "{}";
@@ -379,6 +379,19 @@ TEST_CASE("WatchHub: an armed waiter is woken once by the next append with event
   e.revision = 5;
   hub.Append({e}, 5);
   CHECK(woken == 1);
+
+  // A waiter is woken only by events its filter wants.
+  int a_woken = 0;
+  auto a_waiter = hub.NewWaiter({"a/", false}, [&] { a_woken++; });
+  a_waiter->Arm();
+  e.revision = 6;
+  e.key = "b/1";
+  hub.Append({e}, 6);
+  CHECK(a_woken == 0);
+  e.revision = 7;
+  e.key = "a/1";
+  hub.Append({e}, 7);
+  CHECK(a_woken == 1);
 
   CHECK(hub.TryAddWatcher(2));
   CHECK(hub.TryAddWatcher(2));
