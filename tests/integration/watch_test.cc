@@ -374,7 +374,7 @@ TEST_CASE("watch: the SSE test client frames events as the SSE specification say
     const std::string body =
         Chunk("retry: 1000\n\n: heartbeat\n\nid: 1\nevent: put\ndata: {\"a\":1}\n\n") +
         Chunk("id: 2\r\nevent: delete\r\ndata: line one\r\ndata:line two\r\n\r\nid: 3\nda") +
-        Chunk("ta: x\n\nid: 4\ndata: never ended");
+        Chunk("ta: x\n\n: heartbeat\nid: 9\n\nid: 4\ndata: never ended");
     const std::string head =
         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n"
         "X-Keyva-Revision: 7\r\n\r\n";
@@ -405,7 +405,9 @@ TEST_CASE("watch: the SSE test client frames events as the SSE specification say
     CHECK(got[2].id == "3");
     CHECK(got[2].type == "message");
     CHECK(got[2].data == "x");
-    CHECK(s.comments() == 1);
+    // The heartbeat's id (no data: no event) is the last event ID; the unended block's is not.
+    CHECK(s.comments() == 2);
+    CHECK(s.last_event_id() == "9");
   }
   SECTION("an error answer is read whole") {
     const std::string json = "{\"error\":\"gone\",\"status\":410,\"oldest\":5,\"revision\":9}";
@@ -533,10 +535,31 @@ TEST_CASE("watch: SSE events carry what each write answered", "[watch]") {
     CHECK(raw[4].Json()["value"] == 2);
     CHECK(raw[5].Json()["value"] == 0);
     CHECK(raw[5].Json()["reset"] == true);
-    // Nothing else, but heartbeats (--watch-heartbeat=1s).
+    // Nothing else, but heartbeats (--watch-heartbeat=1s) whose id is the stream's position,
+    // past changes the watcher does not want; resuming from it repeats and misses nothing.
+    HttpReply elsewhere = c.Put("/kv/other/z", "not watched", "text/plain");
+    REQUIRE(elsewhere.status == 201);
     CHECK(!s.Next(1500).has_value());
-    CHECK(WaitFor([&] { return s.Next(100).has_value() || s.comments() > 0; }, seconds(10)));
+    CHECK(WaitFor(
+        [&] {
+          return s.Next(100).has_value() ||
+                 (!s.last_event_id().empty() &&
+                  std::stoull(s.last_event_id()) >= RevisionOf(elsewhere));
+        },
+        seconds(10)));
     CHECK(s.comments() > 0);
+    const std::string position = s.last_event_id();
+    INFO("heartbeat position " << position);
+    REQUIRE(!position.empty());
+    CHECK(std::stoull(position) >= RevisionOf(elsewhere));
+    SseClient resumed(keyvad.port(), "/watch?prefix=ev/", {.last_event_id = position});
+    REQUIRE(resumed.status() == 200);
+    HttpReply next = c.Put("/kv/ev/next", "n", "text/plain");
+    std::vector<FeedEvent> after = ReadEvents(resumed, 1, 10000, &problems);
+    REQUIRE(after.size() == 1);
+    CHECK(after[0].key == "ev/next");
+    CHECK(after[0].revision == RevisionOf(next));
+    CHECK(!resumed.Next(1000).has_value());
   }
   SECTION("key=: that key only") {
     SseClient s(keyvad.port(), "/watch?key=ev/a&since=" + std::to_string(since));
@@ -1045,9 +1068,11 @@ void RunWatcher(Watcher* w, const Endpoint& endpoint, const std::atomic<bool>& s
       }
       w->connections++;
       const auto opened = Clock::now();
+      bool dropping = false;  // taking what it has already read, then closing
       while (!stop) {
-        if (w->drops && Clock::now() - opened >= seconds(1)) break;
-        std::optional<SseEvent> e = s.Next(100);
+        if (w->drops && Clock::now() - opened >= seconds(1)) dropping = true;
+        if (dropping && s.queued() == 0) break;
+        std::optional<SseEvent> e = s.Next(dropping ? 0 : 100);
         if (!e) {
           if (s.ended()) break;
           continue;
@@ -1066,6 +1091,10 @@ void RunWatcher(Watcher* w, const Endpoint& endpoint, const std::atomic<bool>& s
         if (f.type == "expire") w->expires++;
         w->events.push_back(std::move(f));
         w->last = last;
+      }
+      // Resume where EventSource would: the last id (a heartbeat's is the stream's position).
+      if (!s.last_event_id().empty()) {
+        last = std::max<uint64_t>(last, std::stoull(s.last_event_id()));
       }
     } catch (const std::exception&) {
       failed_gen = gen;  // keyvad is going away: wait for the next one

@@ -166,12 +166,15 @@ void SseClient::ParseStream() {
 
 void SseClient::ParseLine(const std::string& line) {
   if (line.empty()) {
-    if (pending_fields_) {
-      if (!pending_.data.empty()) pending_.data.pop_back();
+    // The block ends: its id (or the last one before) becomes the last event ID, with or
+    // without data; only a block with data is an event.
+    last_event_id_ = id_buffer_;
+    if (pending_data_) {
+      pending_.data.pop_back();  // the '\n' after the last data line
       events_.push_back(std::move(pending_));
     }
     pending_ = SseEvent{};
-    pending_fields_ = false;
+    pending_data_ = false;
     return;
   }
   if (line[0] == ':') {
@@ -183,16 +186,16 @@ void SseClient::ParseLine(const std::string& line) {
   std::string value = colon == std::string::npos ? "" : line.substr(colon + 1);
   if (!value.empty() && value[0] == ' ') value.erase(0, 1);
   if (field == "id") {
+    if (value.find('\0') != std::string::npos) return;  // ignored, as the specification says
     pending_.id = value;
+    id_buffer_ = value;
   } else if (field == "event") {
     pending_.type = value;
   } else if (field == "data") {
     pending_.data += value;
     pending_.data += '\n';  // the last one is dropped when the event ends
-  } else {
-    return;  // retry: and unknown fields
-  }
-  pending_fields_ = true;
+    pending_data_ = true;
+  }  // retry: and unknown fields are ignored
 }
 
 std::optional<SseEvent> SseClient::Next(int timeout_ms) {

@@ -5,8 +5,10 @@
 // response header. A response that is not a stream (an error such as 400 or 410, or a 503) is
 // read whole into response().body. Otherwise Next() hands out the stream's events one at a time,
 // parsed as the SSE specification says: fields "id", "event" and "data" (data lines joined by
-// '\n'), a blank line ends an event, lines starting with ':' are comments (heartbeats). An event
-// cut off by the end of the stream is dropped, as EventSource drops it.
+// '\n'), a blank line ends an event, lines starting with ':' are comments (heartbeats); a block
+// without data is no event, but its id still moves last_event_id() on (keyvad's heartbeats carry
+// the stream's position that way). An event cut off by the end of the stream is dropped, as
+// EventSource drops it.
 //
 // The bytes are read with poll + recv and framed by Beast's parser, so a test can stop reading
 // (a stalled watcher, with a tiny receive buffer) and later drain what the server sent.
@@ -26,7 +28,7 @@
 namespace keyva::testing {
 
 struct SseEvent {
-  std::string id;                // the id: field ("" when the event had none)
+  std::string id;                // the event's own id: field ("" when it had none)
   std::string type = "message";  // the event: field
   std::string data;              // the data: lines, joined by '\n'
 
@@ -64,8 +66,14 @@ class SseClient {
   // Reads until the stream is over or timeout_ms passes, keeping the events for Next(); true
   // when it ended.
   bool WaitForEnd(int timeout_ms);
+  // Events read from the connection that Next() has not handed out yet.
+  size_t queued() const { return events_.size(); }
   // Comment lines received so far (": heartbeat").
   int comments() const { return comments_; }
+  // The last event ID as EventSource keeps it (what it sends as Last-Event-ID): the last id:
+  // field of a block that ended, an event or a block without data; "" before any. It runs
+  // ahead of Next() by the events still queued.
+  const std::string& last_event_id() const { return last_event_id_; }
   // The socket's local port (to find the connection in /proc/net/tcp).
   uint16_t local_port() const { return local_port_; }
   // Closes the connection at once, what a client that drops does.
@@ -86,11 +94,13 @@ class SseClient {
   bool header_done_ = false;
   bool streaming_ = false;
   bool ended_ = false;
-  std::string stream_;  // body bytes not yet split into lines
-  SseEvent pending_;    // the event being assembled
-  bool pending_fields_ = false;
+  std::string stream_;         // body bytes not yet split into lines
+  SseEvent pending_;           // the event being assembled
+  bool pending_data_ = false;  // a data: field was seen
   std::deque<SseEvent> events_;
   int comments_ = 0;
+  std::string id_buffer_;      // the last id: field, even of a block not ended yet
+  std::string last_event_id_;  // id_buffer_ as of the last block that ended
 };
 
 }  // namespace keyva::testing
