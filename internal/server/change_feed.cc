@@ -35,6 +35,12 @@ std::string_view ChangeTypeName(ChangeType type) {
   return "unknown";
 }
 
+void AppendSseFrame(const ChangeEvent& e, std::string* out) {
+  out->append("id: ").append(std::to_string(e.revision));
+  out->append("\nevent: ").append(ChangeTypeName(e.type));
+  out->append("\ndata: ").append(e.json).append("\n\n");
+}
+
 std::string FeedKey(uint64_t revision) {
   std::string k;
   k.reserve(9);

@@ -51,7 +51,12 @@ struct ChangeEvent {
   std::string key;   // the value's key, or the counter's name
   std::string json;  // {"type","key","revision",...}: what a watcher is sent (docs/server.md)
   int64_t time_us = 0;
+  // The SSE frame of the event, made once for every watcher (WatchHub::Append); may be empty.
+  std::string sse_frame;
 };
+
+// `id: R`, `event: TYPE`, `data: JSON`, blank line: the event as Server-Sent Events send it.
+void AppendSseFrame(const ChangeEvent& event, std::string* out);
 
 // Which changes a watcher wants: keys starting with prefix (empty: all), or exactly one key.
 struct WatchFilter {

@@ -47,6 +47,10 @@ constexpr size_t kWatchEventsPerStep = 256;
 constexpr int kWatchStepsPerTurn = 16;
 // A long-poll answer holds at most about this many bytes.
 constexpr size_t kPollMaxBytes = 4u << 20;
+// A woken watcher waits this long before it looks, so the changes of the groups committed
+// meanwhile go out in one write (a busy feed costs each watcher a write per this period, not a
+// write per group commit), at this much added latency.
+constexpr std::chrono::milliseconds kWatchCoalesce{2};
 
 bool IsHttpParseError(const beast::error_code& ec) {
   return ec.category() == beast::http::make_error_code(http::error::bad_target).category();
@@ -391,6 +395,9 @@ class HttpSession final : public SessionBase,
     poll_deadline_ = Clock::now() + w.wait;
     watch_timer_.emplace(executor_);
     stall_timer_.emplace(executor_);
+    coalesce_timer_.emplace(executor_);
+    wake_scheduled_ = false;
+    if (w.sse) WatchForPeerClose();
     std::weak_ptr<HttpSession> weak = this->shared_from_this();
     waiter_ = ctx_.router.hub().NewWaiter(watch_->filter(), [weak, ex = executor_] {
       net::post(ex, [weak] {
@@ -473,7 +480,38 @@ class HttpSession final : public SessionBase,
   }
 
   void OnWatchWake() {
-    if (watch_idle_) watch_timer_->cancel();
+    if (!watch_idle_ || wake_scheduled_) return;
+    wake_scheduled_ = true;
+    coalesce_timer_->expires_after(kWatchCoalesce);
+    coalesce_timer_->async_wait([self = this->shared_from_this()](beast::error_code ec) {
+      self->wake_scheduled_ = false;
+      if (!ec && self->watch_idle_) self->watch_timer_->cancel();
+    });
+  }
+
+  // A plain connection is watched for the client going away (it never sends on a stream), so a
+  // closed watcher gives its place back at once instead of at its next write. TLS records cannot
+  // be peeked at below the TLS layer: there, the next write notices.
+  void WatchForPeerClose() {
+    if constexpr (!kTls) {
+      Lowest().socket().async_wait(
+          tcp::socket::wait_read,
+          [self = this->shared_from_this()](beast::error_code ec) { self->OnPeerReadable(ec); });
+    }
+  }
+
+  void OnPeerReadable(beast::error_code ec) {
+    if (ec || phase_ != Phase::kStreaming || !watch_) return;
+    beast::error_code e;
+    const size_t n = Lowest().socket().available(e);
+    if (e || n == 0) {  // end of stream or reset: the client is gone
+      if (watch_idle_) return FinishWatch(net::error::eof);
+      return CloseNow();  // the pending write fails and finishes the watch
+    }
+    drain_.resize(std::min<size_t>(n, 16384));  // bytes a client sent on a stream: dropped
+    (void)Lowest().socket().read_some(net::buffer(drain_), e);
+    if (e) return CloseNow();
+    WatchForPeerClose();
   }
 
   // ec is success when the deadline passed (heartbeat, or the long poll's wait), aborted when
@@ -587,6 +625,7 @@ class HttpSession final : public SessionBase,
     phase_ = Phase::kClosing;
     if (watch_timer_) watch_timer_->cancel();
     if (stall_timer_) stall_timer_->cancel();
+    if (coalesce_timer_) coalesce_timer_->cancel();
     beast::error_code ec;
     Lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
     Lowest().close();
@@ -615,6 +654,8 @@ class HttpSession final : public SessionBase,
   std::shared_ptr<WatchHub::Waiter> waiter_;
   std::optional<net::steady_timer> watch_timer_;  // heartbeat, or the long poll's deadline
   std::optional<net::steady_timer> stall_timer_;
+  std::optional<net::steady_timer> coalesce_timer_;  // OnWatchWake's short wait
+  bool wake_scheduled_ = false;
   std::string watch_out_;  // the bytes being written
   bool watch_sse_ = true;
   bool watch_chunked_ = true;

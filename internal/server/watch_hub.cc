@@ -18,16 +18,19 @@ void WatchHub::Reset(uint64_t revision, uint64_t trimmed) {
 
 void WatchHub::Append(std::vector<ChangeEvent>&& events, uint64_t revision) {
   std::vector<std::shared_ptr<Waiter>> wake;
+  for (ChangeEvent& e : events) {
+    if (e.sse_frame.empty()) AppendSseFrame(e, &e.sse_frame);  // once, for every watcher
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (ChangeEvent& e : events) {
-      ring_bytes_ += e.json.size();
+      ring_bytes_ += e.json.size() + e.sse_frame.size();
       ring_.push_back(std::make_shared<const ChangeEvent>(std::move(e)));
     }
     while (!ring_.empty() &&
            (ring_.size() > limits_.max_events || ring_bytes_ > limits_.max_bytes)) {
       covered_after_ = ring_.front()->revision;
-      ring_bytes_ -= ring_.front()->json.size();
+      ring_bytes_ -= ring_.front()->json.size() + ring_.front()->sse_frame.size();
       ring_.pop_front();
     }
     revision_.store(std::max(revision, revision_.load(std::memory_order_relaxed)),

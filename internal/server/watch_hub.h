@@ -34,7 +34,7 @@ class WatchHub {
  public:
   struct Limits {
     size_t max_events = 65536;
-    size_t max_bytes = 16u << 20;  // of event JSON
+    size_t max_bytes = 32u << 20;  // of event JSON and SSE frames
   };
 
   // One watcher's wake-up. Arm() before looking for events (so an Append between the look and

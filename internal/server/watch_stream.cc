@@ -21,9 +21,11 @@ void WatchStream::Emit(const ChangeEvent& e, std::string* out) {
     out->append(e.json).push_back('\n');
     return;
   }
-  out->append("id: ").append(std::to_string(e.revision));
-  out->append("\nevent: ").append(ChangeTypeName(e.type));
-  out->append("\ndata: ").append(e.json).append("\n\n");
+  if (!e.sse_frame.empty()) {
+    out->append(e.sse_frame);
+  } else {
+    AppendSseFrame(e, out);
+  }
 }
 
 WatchStream::Step WatchStream::Next(std::string* out, size_t max_events) {
