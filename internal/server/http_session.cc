@@ -47,10 +47,11 @@ constexpr size_t kWatchEventsPerStep = 256;
 constexpr int kWatchStepsPerTurn = 16;
 // A long-poll answer holds at most about this many bytes.
 constexpr size_t kPollMaxBytes = 4u << 20;
-// A woken watcher waits this long before it looks, so the changes of the groups committed
-// meanwhile go out in one write (a busy feed costs each watcher a write per this period, not a
-// write per group commit), at this much added latency.
-constexpr std::chrono::milliseconds kWatchCoalesce{2};
+// A watch stream writes at most once per this period while it is busy: a woken watcher whose
+// last write began less than this long ago waits for the rest of it, so the changes of the
+// group commits meanwhile go out in one write (a busy feed costs each watcher ~100 writes a
+// second, not one per group commit); a watcher of a quiet feed is written to at once.
+constexpr std::chrono::milliseconds kWatchMinWriteInterval{10};
 
 bool IsHttpParseError(const beast::error_code& ec) {
   return ec.category() == beast::http::make_error_code(http::error::bad_target).category();
@@ -481,8 +482,13 @@ class HttpSession final : public SessionBase,
 
   void OnWatchWake() {
     if (!watch_idle_ || wake_scheduled_) return;
+    const Clock::time_point due = last_watch_write_ + kWatchMinWriteInterval;
+    if (Clock::now() >= due) {
+      watch_timer_->cancel();
+      return;
+    }
     wake_scheduled_ = true;
-    coalesce_timer_->expires_after(kWatchCoalesce);
+    coalesce_timer_->expires_at(due);
     coalesce_timer_->async_wait([self = this->shared_from_this()](beast::error_code ec) {
       self->wake_scheduled_ = false;
       if (!ec && self->watch_idle_) self->watch_timer_->cancel();
@@ -526,6 +532,7 @@ class HttpSession final : public SessionBase,
 
   void WatchWrite(std::string bytes) {
     watch_out_ = std::move(bytes);
+    last_watch_write_ = Clock::now();
     const auto stall = ctx_.config.watch_stall_timeout;
     Lowest().expires_after(2 * stall);  // the hard cut; the stall timer marks it lagging first
     stall_timer_->expires_after(stall);
@@ -656,6 +663,7 @@ class HttpSession final : public SessionBase,
   std::optional<net::steady_timer> stall_timer_;
   std::optional<net::steady_timer> coalesce_timer_;  // OnWatchWake's short wait
   bool wake_scheduled_ = false;
+  Clock::time_point last_watch_write_{};
   std::string watch_out_;  // the bytes being written
   bool watch_sse_ = true;
   bool watch_chunked_ = true;
