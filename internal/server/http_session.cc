@@ -2,6 +2,7 @@
 #include "internal/server/http_session.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -11,6 +12,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <optional>
@@ -508,14 +510,20 @@ class HttpSession final : public SessionBase,
 
   void OnPeerReadable(beast::error_code ec) {
     if (ec || phase_ != Phase::kStreaming || !watch_) return;
-    beast::error_code e;
-    const size_t n = Lowest().socket().available(e);
-    if (e || n == 0) {  // end of stream or reset: the client is gone
+    // Peek without blocking: 0 is the end of the stream, EAGAIN a readiness that was not (read
+    // again later); bytes a client sends on a stream are read and dropped.
+    char byte;
+    const ssize_t n = ::recv(Lowest().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      return WatchForPeerClose();
+    }
+    if (n <= 0) {  // end of stream or reset: the client is gone
       if (watch_idle_) return FinishWatch(net::error::eof);
       return CloseNow();  // the pending write fails and finishes the watch
     }
-    drain_.resize(std::min<size_t>(n, 16384));  // bytes a client sent on a stream: dropped
-    (void)Lowest().socket().read_some(net::buffer(drain_), e);
+    beast::error_code e;
+    drain_.resize(std::min<size_t>(Lowest().socket().available(e), 16384));
+    if (!e && !drain_.empty()) (void)Lowest().socket().read_some(net::buffer(drain_), e);
     if (e) return CloseNow();
     WatchForPeerClose();
   }
