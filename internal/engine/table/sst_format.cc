@@ -15,7 +15,14 @@ void BlockHandle::EncodeTo(std::string* dst) const {
 }
 
 Status BlockHandle::DecodeFrom(std::string_view* input) {
-  if (GetVarint64(input, &offset) && GetVarint64(input, &size)) return Status::OK();
+  // Each varint must be in its shortest form: a longer one (a redundant 0x80 .. 0x00 tail) would
+  // let a damaged byte of the footer, which has no checksum, decode to the same handle unnoticed.
+  auto shortest = [input](uint64_t* v) {
+    const size_t before = input->size();
+    return GetVarint64(input, v) &&
+           before - input->size() == static_cast<size_t>(VarintLength(*v));
+  };
+  if (shortest(&offset) && shortest(&size)) return Status::OK();
   return Status::Corruption("bad block handle");
 }
 

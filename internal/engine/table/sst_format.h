@@ -42,7 +42,8 @@ struct BlockHandle {
   // The empty handle (0, 0) marks an absent block (the filter when bloom filters are off).
   bool empty() const { return offset == 0 && size == 0; }
   void EncodeTo(std::string* dst) const;
-  // Decodes from the front of *input and advances past it; Corruption if malformed.
+  // Decodes from the front of *input and advances past it; Corruption if malformed or if either
+  // varint is longer than its shortest form.
   Status DecodeFrom(std::string_view* input);
 };
 

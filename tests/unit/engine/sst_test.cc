@@ -823,6 +823,15 @@ TEST_CASE("sst: block handles, footer and ReadBlock reject bad input", "[sst]") 
   CHECK(decoded.size == h.size);
   std::string_view truncated(enc.data(), enc.size() - 1);
   CHECK(decoded.DecodeFrom(&truncated).IsCorruption());
+  // A varint longer than its shortest form decodes to the same number but is not a handle the
+  // builder writes: it is what a damaged last byte of a footer varint followed by zero padding
+  // looks like, so it must be Corruption.
+  // Offset 185 in three bytes instead of two, then size 0.
+  std::string_view padded_in("\xb9\x81\x00\x00", 4);
+  CHECK(decoded.DecodeFrom(&padded_in).IsCorruption());
+  std::string_view shortest_in("\xb9\x01\x00", 3);
+  REQUIRE(decoded.DecodeFrom(&shortest_in).ok());
+  CHECK(decoded.offset == 185);
 
   Footer footer;
   footer.filter_handle = {~0ull, ~0ull};  // the widest varints still fit the padding
