@@ -2,12 +2,17 @@
 // soon a change reaches a watcher, against a keyvad that is already running (bench/watch/run.sh
 // starts one with --sync=none; this tool starts no server).
 //
-// Each round runs two phases with the same writers for the same time:
+// Each round runs three phases with the same writers for the same time:
 //   - without watchers: --writers keep-alive connections PUT --value_size-byte values to
-//     uniformly random keys out of --keys ("wb/" + 7 digits), one request in flight each, for
-//     --duration seconds;
-//   - with watchers: --watchers SSE streams on everything (GET /watch, from the current
-//     revision) are connected first, then the same writers run for the same time.
+//     uniformly random keys out of --keys, one request in flight each, for --duration seconds;
+//     key k is "wb/" + (k mod --watchers, 3 digits) + "/" + k (7 digits), so the keys fall
+//     evenly into one folder per watcher;
+//   - every change to every watcher: --watchers SSE streams on everything (GET /watch, from the
+//     current revision) are connected first, then the same writers run for the same time; each
+//     change is delivered --watchers times (the worst case: every client of the store follows
+//     all of it);
+//   - a folder per watcher: the same number of streams, watcher i on `prefix=wb/i/` (its own
+//     folder, as services follow their own configuration), so each change is delivered once.
 // Writers run on one thread and watchers on another (each an io_context), so parsing the
 // streams does not delay the writers' next requests (they still share the machine's cores with
 // keyvad). Every PUT answer's X-Keyva-Revision is its revision; every watcher notes when each
@@ -19,7 +24,8 @@
 // watcher never got are counted as missed.
 //
 // Output: a line per phase on stdout, and --json (every phase, the settings, and the summary:
-// the median PUT/s of each kind of phase, their ratio and the event latency over all rounds).
+// the median PUT/s of each kind of phase, the ratios of the two watched kinds to the unwatched,
+// and the event latency of each over all rounds).
 // Exit status 1 with --check when any request failed, a watcher could not connect or missed an
 // event; 2 on bad flags.
 //
@@ -182,12 +188,13 @@ double ProcessCpuSeconds(pid_t pid) {
   return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-// When each acknowledged PUT reached each watcher. The writer thread records acks, the watcher
-// thread arrivals (a batch per read, one lock each); an entry is dropped once every watcher
-// had it.
+// When each acknowledged PUT reached each watcher that follows its key. The writer thread records
+// acks, the watcher thread arrivals (a batch per read, one lock each); an entry is dropped once
+// every watcher had it.
 class LatencyTable {
  public:
-  explicit LatencyTable(int watchers) : watchers_(watchers) {}
+  // expect: the watchers each revision goes to.
+  explicit LatencyTable(int expect) : watchers_(expect) {}
 
   void Acked(uint64_t revision, Clock::time_point at) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -255,6 +262,7 @@ struct WriterState {
   const Flags* flags = nullptr;
   std::string value;
   uint64_t puts = 0, errors = 0, max_revision = 0;
+  std::vector<uint64_t> max_in_folder;  // the newest acknowledged revision in each folder
   std::string first_error;
   LatencyHistogram put_latency;
 
@@ -280,11 +288,13 @@ class Writer : public std::enable_shared_from_this<Writer> {
  private:
   void Next() {
     if (Clock::now() >= state_->deadline) return;
-    char key[16];
-    std::snprintf(key, sizeof(key), "%07d", static_cast<int>(rng_() % state_->flags->keys));
+    const int k = static_cast<int>(rng_() % state_->flags->keys);
+    folder_ = k % state_->flags->watchers;
+    char target[32];
+    std::snprintf(target, sizeof(target), "/kv/wb/%03d/%07d", folder_, k);
     req_ = {};
     req_.method(http::verb::put);
-    req_.target(std::string("/kv/wb/") + key);
+    req_.target(target);
     req_.version(11);
     req_.set(http::field::host, state_->flags->host);
     req_.set(http::field::content_type, "application/octet-stream");
@@ -315,6 +325,7 @@ class Writer : public std::enable_shared_from_this<Writer> {
     }
     state_->puts++;
     state_->max_revision = std::max(state_->max_revision, revision);
+    state_->max_in_folder[folder_] = std::max(state_->max_in_folder[folder_], revision);
     state_->put_latency.Add(static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(now - sent_).count()));
     if (state_->table) state_->table->Acked(revision, now);
@@ -329,6 +340,7 @@ class Writer : public std::enable_shared_from_this<Writer> {
   http::request<http::string_body> req_;
   http::response<http::string_body> res_;
   Clock::time_point sent_;
+  int folder_ = 0;  // of the key being written
 };
 
 // What the watchers of one phase share (their thread only, but for the atomics).
@@ -348,10 +360,12 @@ struct WatcherState {
   }
 };
 
-// One SSE stream of every change: notes the revision (`id:` line) of each event it gets.
+// One SSE stream (of every change, or of one folder's): notes the revision (`id:` line) of each
+// event it gets.
 class Watcher : public std::enable_shared_from_this<Watcher> {
  public:
-  Watcher(net::io_context& ioc, WatcherState* state) : stream_(ioc), state_(state) {
+  Watcher(net::io_context& ioc, WatcherState* state, std::string target)
+      : stream_(ioc), state_(state), target_(std::move(target)) {
     parser_.body_limit(std::numeric_limits<std::uint64_t>::max());
     // Beast reads as much as the buffer has room for (512 bytes when empty): a piece of the
     // server's stream (up to 64 KiB) per read instead.
@@ -369,7 +383,7 @@ class Watcher : public std::enable_shared_from_this<Watcher> {
     stream_.async_connect(ep, [self = shared_from_this()](beast::error_code ec) {
       if (ec) return self->state_->Error("connect: " + ec.message());
       self->req_.method(http::verb::get);
-      self->req_.target("/watch");
+      self->req_.target(self->target_);
       self->req_.version(11);
       self->req_.set(http::field::host, self->state_->host);
       self->req_.set(http::field::accept, "text/event-stream");
@@ -455,6 +469,7 @@ class Watcher : public std::enable_shared_from_this<Watcher> {
 
   beast::tcp_stream stream_;
   WatcherState* state_;
+  const std::string target_;
   beast::flat_buffer buffer_;
   http::request<http::empty_body> req_;
   std::function<size_t(std::uint64_t, beast::string_view, beast::error_code&)> on_chunk_;
@@ -465,8 +480,24 @@ class Watcher : public std::enable_shared_from_this<Watcher> {
   bool closing_ = false;
 };
 
+// What the watchers of a phase follow.
+enum class Watching { kNone, kEverything, kOwnFolder };
+
+const char* WatchingName(Watching w) {
+  switch (w) {
+    case Watching::kNone:
+      return "none";
+    case Watching::kEverything:
+      return "every change";
+    case Watching::kOwnFolder:
+      return "own folder";
+  }
+  return "?";
+}
+
 struct Phase {
   int round = 0;
+  Watching watching = Watching::kNone;
   int watchers = 0;
   double seconds = 0;
   uint64_t puts = 0, errors = 0;
@@ -493,12 +524,14 @@ bool WaitUntil(Pred pred, double seconds) {
   return true;
 }
 
-Phase RunPhase(const Flags& f, const tcp::endpoint& ep, int round, int watchers,
+Phase RunPhase(const Flags& f, const tcp::endpoint& ep, int round, Watching watching,
                std::mt19937_64& rng) {
   Phase p;
   p.round = round;
+  p.watching = watching;
+  const int watchers = watching == Watching::kNone ? 0 : f.watchers;
   p.watchers = watchers;
-  LatencyTable table(watchers);
+  LatencyTable table(watching == Watching::kOwnFolder ? 1 : watchers);
   WatcherState ws;
   ws.table = &table;
   ws.host = f.host;
@@ -508,7 +541,13 @@ Phase RunPhase(const Flags& f, const tcp::endpoint& ep, int round, int watchers,
   if (watchers > 0) {
     const auto t0 = Clock::now();
     for (int i = 0; i < watchers; i++) {
-      streams.push_back(std::make_shared<Watcher>(wio, &ws));
+      char target[48];
+      if (watching == Watching::kOwnFolder) {
+        std::snprintf(target, sizeof(target), "/watch?prefix=wb/%03d/", i);
+      } else {
+        std::snprintf(target, sizeof(target), "/watch");
+      }
+      streams.push_back(std::make_shared<Watcher>(wio, &ws, target));
       streams.back()->Start(ep);
     }
     watch_thread = std::thread([&] { wio.run(); });
@@ -520,6 +559,7 @@ Phase RunPhase(const Flags& f, const tcp::endpoint& ep, int round, int watchers,
   WriterState state;
   state.flags = &f;
   state.table = watchers > 0 ? &table : nullptr;
+  state.max_in_folder.assign(static_cast<size_t>(f.watchers), 0);
   state.value.resize(static_cast<size_t>(f.value_size));
   for (char& c : state.value) c = static_cast<char>('a' + rng() % 26);
   net::io_context ioc;
@@ -537,11 +577,16 @@ Phase RunPhase(const Flags& f, const tcp::endpoint& ep, int round, int watchers,
   p.put_latency = state.put_latency;
 
   if (watchers > 0) {
-    // Every connected watcher gets the last acknowledged PUT (or the drain time runs out).
+    // Every connected watcher gets the last acknowledged PUT it follows (or the drain time runs
+    // out).
     p.drained = WaitUntil(
         [&] {
           int behind = 0;
-          for (const auto& s : streams) behind += s->last() < state.max_revision;
+          for (size_t i = 0; i < streams.size(); i++) {
+            behind +=
+                streams[i]->last() <
+                (watching == Watching::kOwnFolder ? state.max_in_folder[i] : state.max_revision);
+          }
           return behind <= watchers - p.connected;
         },
         f.drain);
@@ -551,8 +596,8 @@ Phase RunPhase(const Flags& f, const tcp::endpoint& ep, int round, int watchers,
     });
     watch_thread.join();
     streams.clear();
+    // (A watcher that never connected leaves its revisions short of their count: missed.)
     table.Tally(&p.missed, &p.unmatched);
-    p.missed += static_cast<uint64_t>(watchers - p.connected) * p.puts;
     p.events = table.events();
     p.before_ack = table.before_ack();
     p.event_latency = table.histogram();
@@ -578,6 +623,7 @@ nlohmann::json Percentiles(const LatencyHistogram& h) {
 
 nlohmann::json PhaseJson(const Phase& p) {
   nlohmann::json j = {{"round", p.round},
+                      {"watching", WatchingName(p.watching)},
                       {"watchers", p.watchers},
                       {"seconds", p.seconds},
                       {"puts", p.puts},
@@ -610,9 +656,11 @@ double Median(std::vector<double> v) {
 }
 
 void Print(const Phase& p) {
-  std::printf("   round %d, %d watchers: %.0f PUT/s (%llu in %.1f s), PUT p50/p99 %.0f/%.0f us",
-              p.round, p.watchers, p.Rps(), static_cast<unsigned long long>(p.puts), p.seconds,
-              p.put_latency.PercentileMicros(0.5), p.put_latency.PercentileMicros(0.99));
+  std::printf(
+      "   round %d, %d watchers (%s): %.0f PUT/s (%llu in %.1f s), PUT p50/p99 %.0f/%.0f us",
+      p.round, p.watchers, WatchingName(p.watching), p.Rps(),
+      static_cast<unsigned long long>(p.puts), p.seconds, p.put_latency.PercentileMicros(0.5),
+      p.put_latency.PercentileMicros(0.99));
   if (p.server_cpu_s >= 0 && p.puts > 0) {
     std::printf(", CPU us/PUT: keyvad %.1f, bench %.1f", p.server_cpu_s / p.puts * 1e6,
                 p.client_cpu_s / p.puts * 1e6);
@@ -643,34 +691,46 @@ int Main(int argc, char** argv) {
   const tcp::endpoint ep = *results.begin();
   std::mt19937_64 rng(301);
 
+  // Rotate the order each round, so a drift in the machine's load hits every kind alike.
+  const Watching kinds[] = {Watching::kNone, Watching::kEverything, Watching::kOwnFolder};
   std::vector<Phase> phases;
   for (int round = 1; round <= f.rounds; round++) {
-    // Alternate the order, so a drift in the machine's load hits both kinds alike.
-    const bool watchers_first = round % 2 == 0;
-    for (int k = 0; k < 2; k++) {
-      const int n = (k == 0) == watchers_first ? f.watchers : 0;
-      phases.push_back(RunPhase(f, ep, round, n, rng));
+    for (int k = 0; k < 3; k++) {
+      phases.push_back(RunPhase(f, ep, round, kinds[(k + round - 1) % 3], rng));
       Print(phases.back());
     }
   }
 
-  std::vector<double> without, with;
-  LatencyHistogram events;
+  std::vector<double> rps[3];
+  LatencyHistogram events[3];
   uint64_t errors = 0, missed = 0;
   for (const Phase& p : phases) {
-    (p.watchers > 0 ? with : without).push_back(p.Rps());
-    if (p.watchers > 0) events.Merge(p.event_latency);
+    const int kind = static_cast<int>(p.watching);
+    rps[kind].push_back(p.Rps());
+    events[kind].Merge(p.event_latency);
     errors += p.errors;
     missed += p.missed;
   }
-  const double rps_without = Median(without), rps_with = Median(with);
-  const double ratio = rps_without > 0 ? rps_with / rps_without : 0;
-  std::printf(
-      "   PUT/s with %d watchers / without: %.0f / %.0f = %.2fx (goal %.1fx: %s); ack -> event "
-      "p50 %.0f us, p99 %.0f us over %llu deliveries\n",
-      f.watchers, rps_with, rps_without, ratio, kGoal, ratio >= kGoal ? "PASS" : "MISS",
-      events.PercentileMicros(0.5), events.PercentileMicros(0.99),
-      static_cast<unsigned long long>(events.Count()));
+  const double rps_without = Median(rps[0]);
+  nlohmann::json summary = {
+      {"put_rps_without", rps_without}, {"goal", kGoal}, {"errors", errors}, {"missed", missed}};
+  for (Watching w : {Watching::kEverything, Watching::kOwnFolder}) {
+    const int kind = static_cast<int>(w);
+    const double with = Median(rps[kind]);
+    const double ratio = rps_without > 0 ? with / rps_without : 0;
+    const LatencyHistogram& h = events[kind];
+    std::printf(
+        "   PUT/s with %d watchers (%s) / without: %.0f / %.0f = %.2fx (goal %.1fx: %s); ack -> "
+        "event p50 %.0f us, p99 %.0f us over %llu deliveries\n",
+        f.watchers, WatchingName(w), with, rps_without, ratio, kGoal,
+        ratio >= kGoal ? "PASS" : "MISS", h.PercentileMicros(0.5), h.PercentileMicros(0.99),
+        static_cast<unsigned long long>(h.Count()));
+    summary[w == Watching::kEverything ? "every_change" : "own_folder"] = {
+        {"put_rps_with", with},
+        {"ratio", ratio},
+        {"result", ratio >= kGoal ? "PASS" : "MISS"},
+        {"event_latency_us", Percentiles(h)}};
+  }
 
   if (!f.json_path.empty()) {
     nlohmann::json doc;
@@ -680,14 +740,7 @@ int Main(int argc, char** argv) {
                        {"drain_s", f.drain},       {"cores", std::thread::hardware_concurrency()}};
     doc["phases"] = nlohmann::json::array();
     for (const Phase& p : phases) doc["phases"].push_back(PhaseJson(p));
-    doc["summary"] = {{"put_rps_without", rps_without},
-                      {"put_rps_with", rps_with},
-                      {"ratio", ratio},
-                      {"goal", kGoal},
-                      {"result", ratio >= kGoal ? "PASS" : "MISS"},
-                      {"event_latency_us", Percentiles(events)},
-                      {"errors", errors},
-                      {"missed", missed}};
+    doc["summary"] = summary;
     std::ofstream out(f.json_path);
     out << doc.dump(1) << "\n";
     if (!out) {

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -49,11 +50,6 @@ constexpr size_t kWatchEventsPerStep = 256;
 constexpr int kWatchStepsPerTurn = 16;
 // A long-poll answer holds at most about this many bytes.
 constexpr size_t kPollMaxBytes = 4u << 20;
-// A watch stream writes at most once per this period while it is busy: a woken watcher whose
-// last write began less than this long ago waits for the rest of it, so the changes of the
-// group commits meanwhile go out in one write (a busy feed costs each watcher ~100 writes a
-// second, not one per group commit); a watcher of a quiet feed is written to at once.
-constexpr std::chrono::milliseconds kWatchMinWriteInterval{10};
 
 bool IsHttpParseError(const beast::error_code& ec) {
   return ec.category() == beast::http::make_error_code(http::error::bad_target).category();
@@ -137,6 +133,7 @@ class HttpSession final : public SessionBase,
     if (phase_ == Phase::kStreaming) {
       watch_ending_ = true;
       if (watch_idle_) watch_timer_->cancel();
+      if (watch_pacing_) coalesce_timer_->cancel();
     }
   }
 
@@ -393,7 +390,8 @@ class HttpSession final : public SessionBase,
     phase_ = Phase::kStreaming;
     watch_ = std::move(w.stream);
     watch_sse_ = w.sse;
-    watch_ending_ = watch_lagging_ = watch_final_ = watch_idle_ = heartbeat_due_ = false;
+    watch_ending_ = watch_lagging_ = watch_final_ = watch_idle_ = watch_pacing_ = false;
+    heartbeat_due_ = false;
     poll_max_events_ = w.max_events;
     poll_deadline_ = Clock::now() + w.wait;
     watch_timer_.emplace(executor_);
@@ -417,18 +415,7 @@ class HttpSession final : public SessionBase,
     head.append(kRevisionHeader).append(": ").append(std::to_string(watch_->cursor()));
     head += watch_chunked_ ? "\r\nTransfer-Encoding: chunked\r\n\r\n" : "\r\n\r\n";
     // EventSource reconnects after a second (its default is three).
-    WatchWrite(head + Framed("retry: 1000\n\n"));
-  }
-
-  // frames as the body's next bytes: one chunk (HTTP/1.1) or as they are (HTTP/1.0).
-  std::string Framed(std::string_view frames) const {
-    if (!watch_chunked_ || frames.empty()) return std::string(frames);
-    char size[20];
-    const int n = std::snprintf(size, sizeof(size), "%zx\r\n", frames.size());
-    std::string out;
-    out.reserve(n + frames.size() + 2);
-    out.append(size, n).append(frames).append("\r\n");
-    return out;
+    WatchWrite("retry: 1000\n\n", std::move(head));
   }
 
   // Sends the next events (or ends the stream, or waits for a wake or the heartbeat).
@@ -458,14 +445,17 @@ class HttpSession final : public SessionBase,
         watch_ending_ = true;
       }
     }
-    if (watch_ending_) return EndWatch(frames);
+    if (watch_ending_) return EndWatch(std::move(frames));
+    // While a write is out (and its pacing after), the next look happens anyway: no wake needed.
     if (!frames.empty()) {
+      waiter_->Disarm();
       heartbeat_due_ = false;
-      return WatchWrite(Framed(frames));
+      return WatchWrite(std::move(frames));
     }
     if (caught_up && heartbeat_due_) {  // after the look, so its id is the feed's position
+      waiter_->Disarm();
       heartbeat_due_ = false;
-      return WatchWrite(Framed(watch_->HeartbeatFrame()));
+      return WatchWrite(watch_->HeartbeatFrame());
     }
     if (!caught_up) {  // a long stretch of changes this watcher does not want: yield, go on
       net::post(executor_, [self = this->shared_from_this()] { self->WatchPump(); });
@@ -484,7 +474,7 @@ class HttpSession final : public SessionBase,
 
   void OnWatchWake() {
     if (!watch_idle_ || wake_scheduled_) return;
-    const Clock::time_point due = last_watch_write_ + kWatchMinWriteInterval;
+    const Clock::time_point due = last_watch_write_ + watch_interval_;
     if (Clock::now() >= due) {
       watch_timer_->cancel();
       return;
@@ -518,7 +508,7 @@ class HttpSession final : public SessionBase,
       return WatchForPeerClose();
     }
     if (n <= 0) {  // end of stream or reset: the client is gone
-      if (watch_idle_) return FinishWatch(net::error::eof);
+      if (watch_idle_ || watch_pacing_) return FinishWatch(net::error::eof);
       return CloseNow();  // the pending write fails and finishes the watch
     }
     beast::error_code e;
@@ -538,8 +528,20 @@ class HttpSession final : public SessionBase,
     WatchPump();
   }
 
-  void WatchWrite(std::string bytes) {
-    watch_out_ = std::move(bytes);
+  // Writes frames as the body's next bytes (one chunk under HTTP/1.1, as they are under 1.0),
+  // after head (the response head, at the start) and, when last, followed by the body's end.
+  void WatchWrite(std::string frames, std::string head = {}, bool last = false) {
+    watch_out_ = std::move(frames);
+    watch_head_ = std::move(head);
+    std::string_view tail;
+    if (watch_chunked_) {
+      if (!watch_out_.empty()) {
+        char size[20];
+        const int n = std::snprintf(size, sizeof(size), "%zx\r\n", watch_out_.size());
+        watch_head_.append(size, n);
+      }
+      tail = watch_out_.empty() ? (last ? "0\r\n\r\n" : "") : (last ? "\r\n0\r\n\r\n" : "\r\n");
+    }
     last_watch_write_ = Clock::now();
     const auto stall = ctx_.config.watch_stall_timeout;
     Lowest().expires_after(2 * stall);  // the hard cut; the stall timer marks it lagging first
@@ -551,7 +553,9 @@ class HttpSession final : public SessionBase,
         spdlog::debug("{}: a watcher took nothing for the stall timeout", self->remote_);
       }
     });
-    net::async_write(stream_, net::buffer(watch_out_),
+    const std::array<net::const_buffer, 3> pieces{net::buffer(watch_head_), net::buffer(watch_out_),
+                                                  net::buffer(tail.data(), tail.size())};
+    net::async_write(stream_, pieces,
                      [self = this->shared_from_this()](beast::error_code ec, size_t n) {
                        self->OnWatchWritten(ec, n);
                      });
@@ -566,16 +570,28 @@ class HttpSession final : public SessionBase,
       watch_ending_ = true;
       return EndWatch(watch_->LaggingFrame());
     }
-    WatchPump();
+    if (bytes >= kWatchPieceBytes || watch_ending_) return WatchPump();
+    // Keeping up with a busy feed: let the rest of the period's changes gather first.
+    watch_interval_ = ctx_.router.hub().BeginPacing();
+    const Clock::time_point due = last_watch_write_ + watch_interval_;
+    if (Clock::now() >= due) {
+      ctx_.router.hub().EndPacing();
+      return WatchPump();
+    }
+    watch_pacing_ = true;
+    coalesce_timer_->expires_at(due);
+    coalesce_timer_->async_wait([self = this->shared_from_this()](beast::error_code) {
+      self->watch_pacing_ = false;
+      self->ctx_.router.hub().EndPacing();
+      if (self->phase_ == Phase::kStreaming && self->watch_) self->WatchPump();
+    });
   }
 
   // Writes the last frames and the end of the body; FinishWatch then closes.
-  void EndWatch(std::string_view frames) {
-    std::string out = Framed(frames);
-    if (watch_chunked_) out += "0\r\n\r\n";
+  void EndWatch(std::string frames) {
     watch_final_ = true;
-    if (out.empty()) return FinishWatch({});
-    WatchWrite(std::move(out));
+    if (frames.empty() && !watch_chunked_) return FinishWatch({});
+    WatchWrite(std::move(frames), {}, true);
   }
 
   void FinishWatch(beast::error_code ec) {
@@ -669,13 +685,16 @@ class HttpSession final : public SessionBase,
   std::shared_ptr<WatchHub::Waiter> waiter_;
   std::optional<net::steady_timer> watch_timer_;  // heartbeat, or the long poll's deadline
   std::optional<net::steady_timer> stall_timer_;
-  std::optional<net::steady_timer> coalesce_timer_;  // OnWatchWake's short wait
+  std::optional<net::steady_timer> coalesce_timer_;  // OnWatchWake's short wait, the pacing
   bool wake_scheduled_ = false;
   Clock::time_point last_watch_write_{};
-  std::string watch_out_;  // the bytes being written
+  std::string watch_head_;  // the bytes being written: head (response head, chunk size line),
+  std::string watch_out_;   // frames, and a constant tail (WatchWrite)
+  std::chrono::milliseconds watch_interval_ = WatchHub::kMinWriteInterval;
   bool watch_sse_ = true;
   bool watch_chunked_ = true;
   bool watch_idle_ = false;     // waiting on watch_timer_ for a change
+  bool watch_pacing_ = false;   // waiting on coalesce_timer_ after a write (OnWatchWritten)
   bool watch_ending_ = false;   // write what is pending, then the end of the stream
   bool watch_lagging_ = false;  // a write took nothing for the stall timeout
   bool watch_final_ = false;    // the last bytes are being written

@@ -90,6 +90,12 @@ std::shared_ptr<WatchHub::Waiter> WatchHub::NewWaiter(WatchFilter filter,
   return w;
 }
 
+std::chrono::milliseconds WatchHub::BeginPacing() {
+  const uint64_t busy = pacing_.fetch_add(1, std::memory_order_relaxed) + 1;
+  const std::chrono::milliseconds spread{busy * 1000 / kPacedWritesPerSecond};
+  return std::clamp(spread, kMinWriteInterval, kMaxWriteInterval);
+}
+
 bool WatchHub::TryAddWatcher(uint64_t max) {
   uint64_t n = watchers_.load(std::memory_order_relaxed);
   while (n < max) {

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -76,6 +77,21 @@ class WatchHub {
   // A waiter for the events filter matches, woken until it is dropped (the hub holds it weakly).
   std::shared_ptr<Waiter> NewWaiter(WatchFilter filter, std::function<void()> wake);
 
+  // Pacing. A watch stream keeping up with a busy feed writes at most once per interval: after
+  // a write that was not a full piece it waits out the rest of the interval (BeginPacing, and
+  // EndPacing when the wait is over), so the changes of many group commits go out in one write.
+  // A write costs the kernel about the same whatever its size, so the interval grows with the
+  // number of watchers pacing at once, keeping the whole fan-out near kPacedWritesPerSecond
+  // writes a second: from kMinWriteInterval (few busy watchers: low latency) up to
+  // kMaxWriteInterval (a hundred or more watchers of everything: the latency grows, not the
+  // share of CPU taken from writers). A watcher of a quiet feed is written to at once.
+  static constexpr std::chrono::milliseconds kMinWriteInterval{10};
+  static constexpr std::chrono::milliseconds kMaxWriteInterval{50};
+  static constexpr uint64_t kPacedWritesPerSecond = 2000;
+  // Counts the caller in and returns its interval.
+  std::chrono::milliseconds BeginPacing();
+  void EndPacing() { pacing_.fetch_sub(1, std::memory_order_relaxed); }
+
   // Watch streams and long polls open (TryAddWatcher refuses beyond max).
   bool TryAddWatcher(uint64_t max);
   void RemoveWatcher() { watchers_.fetch_sub(1, std::memory_order_relaxed); }
@@ -92,6 +108,7 @@ class WatchHub {
   std::atomic<uint64_t> revision_{0};
   std::atomic<uint64_t> trimmed_{0};
   std::atomic<uint64_t> watchers_{0};
+  std::atomic<uint64_t> pacing_{0};
 };
 
 }  // namespace keyva::server

@@ -400,6 +400,25 @@ TEST_CASE("WatchHub: an armed waiter is woken once by the next append with event
   CHECK(hub.TryAddWatcher(2));
 }
 
+TEST_CASE("WatchHub: the pacing interval grows with the watchers pacing at once, within bounds") {
+  WatchHub hub(WatchHub::Limits{});
+  // One busy watcher: the shortest interval.
+  CHECK(hub.BeginPacing() == WatchHub::kMinWriteInterval);
+  hub.EndPacing();
+  CHECK(hub.BeginPacing() == WatchHub::kMinWriteInterval);  // EndPacing counted it out
+  // 1 + 59 more: 60 writes per interval at kPacedWritesPerSecond a second.
+  std::chrono::milliseconds last{};
+  for (int i = 0; i < 59; i++) last = hub.BeginPacing();
+  CHECK(last == std::chrono::milliseconds(60 * 1000 / WatchHub::kPacedWritesPerSecond));
+  CHECK(last > WatchHub::kMinWriteInterval);
+  CHECK(last < WatchHub::kMaxWriteInterval);
+  // Thousands at once: never longer than the longest interval.
+  for (int i = 0; i < 5000; i++) last = hub.BeginPacing();
+  CHECK(last == WatchHub::kMaxWriteInterval);
+  for (int i = 0; i < 5060; i++) hub.EndPacing();
+  CHECK(hub.BeginPacing() == WatchHub::kMinWriteInterval);
+}
+
 TEST_CASE("WatchStream: catches up from disk, then from memory, and is Gone when trimmed past") {
   Fixture f;
   for (int i = 0; i < 30; i++) f.Put("p/" + std::to_string(i), "v");
