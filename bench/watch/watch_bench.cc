@@ -33,7 +33,7 @@
 //        [--duration=5] [--rounds=1] [--keys=10000] [--value_size=100] [--drain=30]
 //        [--server_pid=PID] [--json=FILE] [--check]
 #include <sys/resource.h>
-#include <unistd.h>
+#include <sys/types.h>
 
 #include <algorithm>
 #include <atomic>
@@ -57,13 +57,13 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "bench/engine/latency_histogram.h"
+#include "tests/util/process_probe.h"
 
 namespace keyva::bench {
 namespace {
@@ -171,22 +171,8 @@ double SelfCpuSeconds() {
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-// utime + stime of pid (and its waited-for children) in seconds; -1 when unknown.
-double ProcessCpuSeconds(pid_t pid) {
-  if (pid <= 0) return -1;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat;
-  if (!std::getline(in, stat)) return -1;
-  const size_t close = stat.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::istringstream rest(stat.substr(close + 2));
-  std::string field;
-  double ticks = 0;
-  for (int i = 1; i <= 13 && rest >> field; i++) {
-    if (i >= 12) ticks += std::stod(field);
-  }
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
+// utime + stime of the server in seconds; -1 when unknown.
+double ServerCpuSeconds(pid_t pid) { return pid > 0 ? testing::ProcCpuSeconds(pid) : -1; }
 
 // When each acknowledged PUT reached each watcher that follows its key. The writer thread records
 // acks, the watcher thread arrivals (a batch per read, one lock each); an entry is dropped once
@@ -563,7 +549,7 @@ Phase RunPhase(const Flags& f, const tcp::endpoint& ep, int round, Watching watc
   state.value.resize(static_cast<size_t>(f.value_size));
   for (char& c : state.value) c = static_cast<char>('a' + rng() % 26);
   net::io_context ioc;
-  const double cpu0 = SelfCpuSeconds(), server0 = ProcessCpuSeconds(f.server_pid);
+  const double cpu0 = SelfCpuSeconds(), server0 = ServerCpuSeconds(f.server_pid);
   const auto start = Clock::now();
   state.deadline = start + std::chrono::duration_cast<Clock::duration>(
                                std::chrono::duration<double>(f.duration));
@@ -607,7 +593,7 @@ Phase RunPhase(const Flags& f, const tcp::endpoint& ep, int round, Watching watc
     }
   }
   p.client_cpu_s = SelfCpuSeconds() - cpu0;
-  if (server0 >= 0) p.server_cpu_s = ProcessCpuSeconds(f.server_pid) - server0;
+  if (server0 >= 0) p.server_cpu_s = ServerCpuSeconds(f.server_pid) - server0;
   return p;
 }
 
