@@ -13,7 +13,7 @@
 //   write the response in 64 KiB pieces, each within 10 s plus what --min-send-rate allows
 //                             for it (a client that stops reading is cut, never holds memory
 //                             for long), then loop or close.
-// GET /watch leaves this loop after the header (Router::OpenWatch): the session streams the
+// GET /watch leaves this loop after the header (watch_session.h): the session streams the
 // change feed as Server-Sent Events until the client goes, the feed is trimmed past it, it stops
 // reading (--watch-stall-timeout), or the server shuts down — or, as a long poll, waits for the
 // first change and answers it as an ordinary response.

@@ -19,8 +19,7 @@ Status BlockHandle::DecodeFrom(std::string_view* input) {
   // let a damaged byte of the footer, which has no checksum, decode to the same handle unnoticed.
   auto shortest = [input](uint64_t* v) {
     const size_t before = input->size();
-    return GetVarint64(input, v) &&
-           before - input->size() == static_cast<size_t>(VarintLength(*v));
+    return GetVarint64(input, v) && before - input->size() == static_cast<size_t>(VarintLength(*v));
   };
   if (shortest(&offset) && shortest(&size)) return Status::OK();
   return Status::Corruption("bad block handle");
