@@ -161,7 +161,7 @@ std::shared_ptr<const AccessToken> ParseLine(std::string_view line, std::string*
       expires = ParseRfc3339(f.substr(8));
       if (!expires) {
         *error = "token '" + std::string(name) + "': expires '" + std::string(f.substr(8, 60)) +
-                 "' is not an RFC 3339 time such as 2026-01-01T00:00:00Z";
+                 "' is not an RFC 3339 time such as 2027-01-01T00:00:00Z (before the year 2262)";
         return nullptr;
       }
       continue;
@@ -333,10 +333,18 @@ std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_vi
                                         std::chrono::month(static_cast<unsigned>(month)),
                                         std::chrono::day(static_cast<unsigned>(day))};
   if (!ymd.ok() || hour > 23 || minute > 59 || second > 60) return std::nullopt;
-  const auto local = std::chrono::sys_days(ymd) + std::chrono::hours(hour) +
-                     std::chrono::minutes(minute) + std::chrono::seconds(second);
-  return std::chrono::time_point_cast<std::chrono::system_clock::duration>(local - offset +
-                                                                           fraction);
+  // In seconds first: the clock's own unit (nanoseconds) reaches only the year 2262.
+  const std::chrono::sys_seconds utc = std::chrono::sys_days(ymd) + std::chrono::hours(hour) +
+                                       std::chrono::minutes(minute) + std::chrono::seconds(second) -
+                                       offset;
+  using Clock = std::chrono::system_clock;
+  const auto limit =
+      std::chrono::floor<std::chrono::seconds>(Clock::time_point::max()) - std::chrono::hours(24);
+  if (utc > limit || utc < -limit.time_since_epoch() + std::chrono::sys_seconds{}) {
+    return std::nullopt;
+  }
+  return std::chrono::time_point_cast<Clock::duration>(utc) +
+         std::chrono::duration_cast<Clock::duration>(fraction);
 }
 
 AccessToken::AccessToken(std::string name, const Sha256Digest& digest, std::vector<Grant> grants,

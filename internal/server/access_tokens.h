@@ -17,7 +17,7 @@
 // skipped. Fields are separated by spaces or tabs:
 //   NAME SHA256-HEX RIGHT... [expires=RFC3339-TIME]
 //   ci-deploy 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 read:kv/cfg/
-//   write:kv/cfg/ expires=2026-01-01T00:00:00Z         (one line in the file)
+//   write:kv/cfg/ expires=2027-01-01T00:00:00Z         (one line in the file)
 // NAME is 1-64 of [A-Za-z0-9._-], unique in the file; the digest is 64 hex digits (the SHA-256
 // of the token's bytes, as `printf %s TOKEN | sha256sum` prints it), unique too; at least one
 // right. A token past its expiry is refused as if unknown. `keyva token new NAME` makes a token
@@ -69,7 +69,7 @@ Sha256Digest Sha256(std::string_view data);
 std::string HexDigest(const Sha256Digest& digest);  // 64 lowercase hex digits
 
 // "2026-01-01T00:00:00Z", "2026-01-01T02:00:00.5+02:00" (RFC 3339; 't', 'z' and a space for 'T'
-// accepted). nullopt when malformed or out of range.
+// accepted). nullopt when malformed or out of the clock's range (years 1678 to 2261).
 std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view text);
 
 class AccessToken {

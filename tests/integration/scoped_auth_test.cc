@@ -354,4 +354,36 @@ TEST_CASE("a bad tokens file stops keyvad at startup with the line named") {
   CHECK(out.find("--auth-reads needs --auth-token or --tokens-file") != std::string::npos);
 }
 
+TEST_CASE("keyva token new prints a token and the tokens-file line that grants it") {
+  TempDir dir;
+  std::string out;
+  REQUIRE(RunProgram(KEYVA_CLI_PATH,
+                     {"token", "new", "ci", "--rights", "read:kv/pub/,write:kv/pub/",
+                      "--expires=2200-01-01T00:00:00Z"},
+                     &out) == 0);
+  // stdout and stderr are combined here: the token, the line, then the advice.
+  const std::string token = out.substr(0, out.find('\n'));
+  const std::string rest = out.substr(token.size() + 1);
+  const std::string line = rest.substr(0, rest.find('\n'));
+  CHECK(token.size() == 43);
+  CHECK(line ==
+        "ci " + Sha256Hex(token) + " read:kv/pub/ write:kv/pub/ expires=2200-01-01T00:00:00Z");
+  CHECK(line.find(token) == std::string::npos);  // never in clear
+  std::string again;
+  REQUIRE(RunProgram(KEYVA_CLI_PATH, {"token", "new", "ci"}, &again) == 0);
+  CHECK(again.substr(0, 43) != token);
+  CHECK(RunProgram(KEYVA_CLI_PATH, {"token", "new", "ci", "--rights=peek"}, &again) == 2);
+  CHECK(again.find("unknown right 'peek'") != std::string::npos);
+
+  WriteFile(dir.path() + "/tokens", line + "\n");
+  KeyvadProcess keyvad({.args = {"--tokens-file=" + dir.path() + "/tokens", "--auth-reads"}});
+  const std::string url = "--url=http://127.0.0.1:" + std::to_string(keyvad.port());
+  CHECK(RunProgram(KEYVA_CLI_PATH, {url, "--token", token, "put", "pub/k"}, &out, {}, "hello") ==
+        0);
+  CHECK(RunProgram(KEYVA_CLI_PATH, {url, "--token", token, "get", "pub/k"}, &out) == 0);
+  CHECK(out == "hello");
+  CHECK(RunProgram(KEYVA_CLI_PATH, {url, "get", "pub/k"}, &out) == 1);  // 401
+  CHECK(RunProgram(KEYVA_CLI_PATH, {url, "--token", token, "put", "other"}, &out, {}, "x") == 1);
+}
+
 }  // namespace keyva::testing
