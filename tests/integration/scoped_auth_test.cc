@@ -192,7 +192,9 @@ TEST_CASE("every right against every route: 2xx, 401 or 403") {
   CHECK(c.Get("/").status == 200);
 }
 
-TEST_CASE("without --auth-reads reads stay open; Basic auth; --auth-token beside a file") {
+TEST_CASE(
+    "without --auth-reads reads stay open, Basic auth works, --auth-token joins a tokens file, "
+    "writes are audited") {
   TempDir dir;
   const std::string tokens = dir.path() + "/tokens";
   WriteFile(tokens, TokenLine("writer", "writer-tok", "write:kv/pub/"));
@@ -290,7 +292,7 @@ TEST_CASE("listings and watches show only the keys a token may read") {
   CHECK(poll.body.find("\"a/x\"") != std::string::npos);
 }
 
-TEST_CASE("SIGHUP reloads the tokens file; open connections and watches stay") {
+TEST_CASE("SIGHUP reloads the tokens file while open connections and watches stay") {
   TempDir dir;
   const std::string tokens = dir.path() + "/tokens";
   WriteFile(tokens, TokenLine("first", "first-tok", "read write"));

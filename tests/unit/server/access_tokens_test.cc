@@ -182,7 +182,7 @@ TEST_CASE("new tokens are 43 base64url characters and differ") {
         std::string::npos);
 }
 
-TEST_CASE("access control: --auth-token is an all-rights token; identities") {
+TEST_CASE("access control: --auth-token is an all-rights token, and who credentials name") {
   ServerConfig config;
   CHECK_FALSE(AccessControl(config).enabled());
   config.auth_token = "tok";
