@@ -11,6 +11,10 @@
 //                             Ctrl-C; [--since REVISION] [--key KEY] [--json] (watch.h)
 //     health                  exit 0 when keyvad answers /healthz with 200 (container checks)
 //     checkpoint [NAME]       ask keyvad for an online backup in its --backup-dir
+//   keyva token new NAME [--rights R,R...] [--expires TIME]
+//                             make a random token (no server): print it once on stdout's first
+//                             line and the tokens-file line (its SHA-256, not the token) on the
+//                             second (docs/server.md, "Tokens")
 //   keyva verify --data-dir DIR   check every checksum of a data directory offline (no server;
 //                                 reads only; refuses while a keyvad holds the directory)
 //
@@ -36,6 +40,7 @@
 #include "cmd/keyva/watch.h"
 #include "internal/engine/env.h"
 #include "internal/engine/verify.h"
+#include "internal/server/access_tokens.h"
 #include "internal/server/uri_decoding.h"
 
 namespace {
@@ -67,13 +72,18 @@ constexpr const char* kUsage =
     "  health               check /healthz: exit 0 when the server is healthy\n"
     "  checkpoint [NAME]    write a consistent copy of the database to the server's\n"
     "                       --backup-dir/NAME (default NAME: checkpoint-<UTC time>)\n"
+    "  token new NAME       print a new random token (shown once) and the line that grants\n"
+    "                       it in keyvad's --tokens-file; needs no server\n"
+    "                       --rights R,R...  read|write|delete[:kv/PREFIX|:seq/PREFIX], admin\n"
+    "                                        (default: read)\n"
+    "                       --expires TIME   RFC 3339 expiry, such as 2027-01-01T00:00:00Z\n"
     "  verify --data-dir DIR  check every checksum of a data directory offline (MANIFEST,\n"
     "                       every live SST block, the WALs); reads only, needs no server, and\n"
     "                       refuses while a keyvad holds the directory\n"
     "\n"
     "Options:\n"
     "  --url URL            keyvad's address (env KEYVA_URL, default http://127.0.0.1:8080)\n"
-    "  --token TOKEN        bearer token for writes (env KEYVA_AUTH_TOKEN)\n"
+    "  --token TOKEN        bearer token sent with every request (env KEYVA_AUTH_TOKEN)\n"
     "  --insecure           with https, do not verify the server certificate\n"
     "\n"
     "Exit codes: 0 success (watch: stopped by Ctrl-C), 1 refused by the server (watch: the\n"
@@ -104,7 +114,7 @@ struct Args {
 bool TakesValue(const std::string& name) {
   return name == "url" || name == "token" || name == "type" || name == "ttl" ||
          name == "if-match" || name == "by" || name == "data-dir" || name == "since" ||
-         name == "key";
+         name == "key" || name == "rights" || name == "expires";
 }
 
 bool IsSwitch(const std::string& name) {
@@ -303,6 +313,42 @@ int Verify(const std::string& dir) {
   return report.ok() ? 0 : 1;
 }
 
+// keyva token new NAME: a fresh token and its tokens-file line, checked by the server's own
+// parser so the line is one keyvad accepts.
+int TokenNew(const std::string& name, const Args& args) {
+  std::string rights = args.options.count("rights") ? args.options.at("rights") : "read";
+  for (char& c : rights) {
+    if (c == ',') c = ' ';
+  }
+  const std::string expires = args.options.count("expires") ? args.options.at("expires") : "";
+  for (const std::string* part : {&name, static_cast<const std::string*>(&rights), &expires}) {
+    if (part->find_first_of("\r\n") != std::string::npos) {
+      return Usage("token new: the name, rights and expiry must be on one line");
+    }
+  }
+  if (name.find_first_of(" \t") != std::string::npos) {
+    return Usage("token new: the name must be letters, digits, '.', '_' or '-'");
+  }
+  std::string line = name + " ";
+  std::string token;
+  try {
+    token = keyva::server::NewRandomToken();
+  } catch (const std::exception& e) {
+    std::cerr << "keyva: " << e.what() << "\n";
+    return 1;
+  }
+  line += keyva::server::HexDigest(keyva::server::Sha256(token)) + " " + rights;
+  if (!expires.empty()) line += " expires=" + expires;
+  std::string error;
+  if (!keyva::server::TokenSet::Parse(line, &error)) {
+    return Usage("token new: " + error.substr(error.find(": ") + 2));
+  }
+  std::cout << token << "\n" << line << "\n";
+  std::cerr << "keyva: the first line is the token, shown only now: keep it secret. Add the "
+               "second line to keyvad's --tokens-file, then send keyvad SIGHUP.\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -323,6 +369,10 @@ int main(int argc, char** argv) {
       return Usage("verify needs --data-dir DIR (and nothing else)");
     }
     return Verify(it->second);
+  }
+  if (cmd == "token") {
+    if (rest.size() != 2 || rest[0] != "new") return Usage("usage: token new NAME [--rights ...]");
+    return TokenNew(rest[1], args);
   }
 
   auto env = [](const char* name, const char* fallback) {

@@ -2,7 +2,8 @@
 //
 // Parses flags (with KEYVA_* environment fallbacks), opens the engine, starts the storage
 // thread and the HTTP server, and on SIGINT/SIGTERM shuts down gracefully: stop accepting,
-// finish in-flight requests, sync the WAL, close the engine, exit 0.
+// finish in-flight requests, sync the WAL, close the engine, exit 0. SIGHUP re-reads
+// --tokens-file (a bad file is logged and the old tokens stay).
 // Exit codes: 0 clean stop, 1 startup or shutdown failure, 2 bad flags.
 #include <pthread.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -18,6 +19,8 @@
 
 #include "internal/engine/db.h"
 #include "internal/engine/env.h"
+#include "internal/server/access_control.h"
+#include "internal/server/audit_log.h"
 #include "internal/server/config.h"
 #include "internal/server/http_server.h"
 #include "internal/server/metrics.h"
@@ -53,6 +56,19 @@ void BlockStopSignals() {
 }
 
 int Serve(const ServerConfig& config) {
+  std::string error;
+  std::unique_ptr<keyva::server::AccessControl> access =
+      keyva::server::AccessControl::Open(config, &error);
+  if (!access) {
+    spdlog::error("{}; not starting", error);
+    return 1;
+  }
+  std::unique_ptr<keyva::server::AuditLog> audit =
+      keyva::server::AuditLog::Open(config.audit_log, access->enabled(), &error);
+  if (!audit) {
+    spdlog::error("{}; not starting", error);
+    return 1;
+  }
   keyva::Options options;
   options.sync = config.sync;
   options.block_cache_bytes = config.cache_size;
@@ -83,8 +99,18 @@ int Serve(const ServerConfig& config) {
   }
 
   keyva::server::ServerMetrics metrics;
-  keyva::server::Router router(config, &storage, &metrics);
+  keyva::server::Router router(config, &storage, &metrics, access.get(), audit.get());
   keyva::server::HttpServer server(config, &router, &metrics);
+  if (!access->tokens_file().empty()) {
+    server.OnReload([&access] {
+      std::string summary, why;
+      if (access->Reload(&summary, &why)) {
+        spdlog::info("SIGHUP: reloaded {}", summary);
+      } else {
+        spdlog::error("SIGHUP: {}; keeping the tokens in use", why);
+      }
+    });
+  }
   s = server.Listen();
   if (!s.ok()) {
     spdlog::error("{}", s.ToString());
@@ -102,7 +128,10 @@ int Serve(const ServerConfig& config) {
       "keyvad {} listening on {}://{}:{} (data dir '{}', sync {}, {} I/O threads, queue {}{})",
       KEYVA_VERSION, config.tls() ? "https" : "http", config.host, server.port(), config.data_dir,
       config.sync == keyva::SyncMode::kAlways ? "always" : "none", config.threads,
-      config.queue_capacity, config.auth_token.empty() ? "" : ", writes need a token");
+      config.queue_capacity,
+      !access->enabled()     ? ""
+      : access->auth_reads() ? ", reads and writes need a token"
+                             : ", writes need a token");
 
   server.Run();
   // A second SIGINT/SIGTERM while the engine closes must not kill the process: destroying the

@@ -58,13 +58,42 @@ struct ChangeEvent {
 // `id: R`, `event: TYPE`, `data: JSON`, blank line: the event as Server-Sent Events send it.
 void AppendSseFrame(const ChangeEvent& event, std::string* out);
 
-// Which changes a watcher wants: keys starting with prefix (empty: all), or exactly one key.
+// Which changes a watcher wants: keys starting with prefix (empty: all), or exactly one key;
+// and, for a token that may read only some keys (access_tokens.h), only the readable ones.
 struct WatchFilter {
   std::string prefix;  // the key itself when exact
   bool exact = false;
+  // restricted: only values whose key starts with one of value_prefixes, and only counters
+  // whose name starts with one of counter_prefixes.
+  bool restricted = false;
+  std::vector<std::string> value_prefixes{};
+  std::vector<std::string> counter_prefixes{};
 
+  // By key alone, as the hub and the feed reader ask: a restricted filter cannot tell a value
+  // from a counter here, so it takes a key only when it is readable as both (never shows what
+  // the token may not read; may hold back a value event whose key is not readable as a counter).
   bool Matches(std::string_view key) const {
+    return MatchesKey(key) &&
+           (!restricted || (Readable(value_prefixes, key) && Readable(counter_prefixes, key)));
+  }
+  // Exact for restricted filters: a counter event by counter_prefixes, the others by
+  // value_prefixes.
+  bool Matches(const ChangeEvent& event) const {
+    if (!MatchesKey(event.key)) return false;
+    if (!restricted) return true;
+    return Readable(event.type == ChangeType::kCounter ? counter_prefixes : value_prefixes,
+                    event.key);
+  }
+
+ private:
+  bool MatchesKey(std::string_view key) const {
     return exact ? key == prefix : key.substr(0, prefix.size()) == prefix;
+  }
+  static bool Readable(const std::vector<std::string>& prefixes, std::string_view key) {
+    for (const std::string& p : prefixes) {
+      if (key.substr(0, p.size()) == p) return true;
+    }
+    return false;
   }
 };
 

@@ -3,9 +3,9 @@
 //
 // Safety: a client never names a path, only NAME: 1..128 of [A-Za-z0-9._-], not starting with
 // '.', so the copy always lands directly inside the configured --backup-dir (no '/', no '..').
-// The route is disabled (403) unless --backup-dir is set, and needs the bearer token when
-// --auth-token is set. NAME defaults to checkpoint-<UTC time with milliseconds>. An existing
-// NAME is refused with 409; the directory is never overwritten.
+// The route is disabled (403) unless --backup-dir is set, and needs a token with the admin right
+// when tokens are configured (access_route.cc). NAME defaults to checkpoint-<UTC time with
+// milliseconds>. An existing NAME is refused with 409; the directory is never overwritten.
 //
 // Answers 201 {"name", "path", "last_sequence"}: the copy holds every write acknowledged before
 // the request, i.e. at least up to last_sequence. Thread-safety: see router.h.

@@ -141,6 +141,21 @@ const std::vector<FlagSpec>& Flags() {
        CountSetter(&ServerConfig::queue_capacity, 1, 1u << 20)},
       {"auth-token", "TOKEN", "none", "when set, writes need 'Authorization: Bearer TOKEN'", false,
        StringSetter(&ServerConfig::auth_token, true)},
+      {"tokens-file", "FILE", "none",
+       "named tokens with read/write/delete/admin rights over key prefixes (docs/server.md); "
+       "re-read on SIGHUP",
+       false, StringSetter(&ServerConfig::tokens_file, true)},
+      {"auth-reads", "", "off",
+       "reads (values, listings, counters, watches, stats, metrics) need a token with the right "
+       "too",
+       true,
+       [](ServerConfig* c, std::string_view v) -> std::string {
+         return ParseBool(v, &c->auth_reads) ? "" : "expected true or false";
+       }},
+      {"audit-log", "FILE", "the log",
+       "append one line per write and delete (token, method, key, ETag) to FILE; without it "
+       "they go to the log when tokens are configured",
+       false, StringSetter(&ServerConfig::audit_log, true)},
       {"tls-cert", "FILE", "none", "PEM certificate chain; with --tls-key, serve HTTPS only", false,
        StringSetter(&ServerConfig::tls_cert, true)},
       {"tls-key", "FILE", "none", "PEM private key for --tls-cert", false,

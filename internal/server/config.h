@@ -37,8 +37,16 @@ struct ServerConfig {
   uint64_t queue_capacity = 4096;
   // Requests the storage thread takes from the channel at once (one group commit).
   uint64_t max_batch = 256;
-  std::string auth_token;  // empty: writes need no token
-  std::string tls_cert;    // both set: serve HTTPS only
+  std::string auth_token;  // empty: writes need no token (an all-rights token; access_control.h)
+  // Named tokens with rights over key prefixes (access_tokens.h); re-read on SIGHUP. "": none.
+  std::string tokens_file;
+  // Reads (GET/HEAD of values, listings, counters, /watch, /api/stats, /metrics) need a token
+  // with the read (or admin) right too. Needs auth_token or tokens_file.
+  bool auth_reads = false;
+  // One line per write and delete (token, method, key, ETag after) goes here; "": to the log,
+  // and only when a token is configured.
+  std::string audit_log;
+  std::string tls_cert;  // both set: serve HTTPS only
   std::string tls_key;
   std::string log_level = "info";
   bool access_log = false;

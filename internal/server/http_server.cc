@@ -122,7 +122,17 @@ struct HttpServer::Impl {
       : config(c),
         ctx{config, *r, *m, registry, shutting_down},
         ioc(c.threads),
-        signals(ioc, SIGINT, SIGTERM) {}
+        signals(ioc, SIGINT, SIGTERM),
+        reload_signals(ioc) {}
+
+  // Runs on_reload for each SIGHUP until shutdown.
+  void WaitForReload() {
+    reload_signals.async_wait([this](const error_code& ec, int) {
+      if (ec || shutting_down.load()) return;
+      on_reload();
+      WaitForReload();
+    });
+  }
 
   void BeginShutdown() {
     if (shutting_down.exchange(true)) return;
@@ -130,6 +140,7 @@ struct HttpServer::Impl {
     net::post(ioc, [this] {
       error_code ec;
       signals.cancel(ec);
+      reload_signals.cancel(ec);
     });
     registry.RequestShutdownAll();
     {
@@ -148,6 +159,8 @@ struct HttpServer::Impl {
   // still held by its handlers, and they must find the registry alive.
   net::io_context ioc;
   net::signal_set signals;
+  net::signal_set reload_signals;  // SIGHUP, when on_reload is set
+  std::function<void()> on_reload;
   std::shared_ptr<Listener> listener;
   uint16_t port = 0;
 
@@ -201,6 +214,8 @@ uint16_t HttpServer::port() const { return impl_->port; }
 
 void HttpServer::Shutdown() { impl_->BeginShutdown(); }
 
+void HttpServer::OnReload(std::function<void()> reload) { impl_->on_reload = std::move(reload); }
+
 void HttpServer::Run() {
   Impl& im = *impl_;
   im.signals.async_wait([&im](const error_code& ec, int signo) {
@@ -208,6 +223,15 @@ void HttpServer::Run() {
     spdlog::info("received {}; shutting down", signo == SIGTERM ? "SIGTERM" : "SIGINT");
     im.BeginShutdown();
   });
+  if (im.on_reload) {
+    error_code ec;
+    im.reload_signals.add(SIGHUP, ec);
+    if (ec) {
+      spdlog::warn("cannot handle SIGHUP ({}); the tokens file will not be reloaded", ec.message());
+    } else {
+      im.WaitForReload();
+    }
+  }
   im.listener->Accept();
 
   std::vector<std::thread> threads;

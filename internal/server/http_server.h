@@ -11,6 +11,8 @@
 // An exception that escapes a session's handler ends that session (its connection closes), is
 // logged and counted (keyva_internal_errors_total), and the I/O thread keeps serving.
 //
+// SIGHUP (when OnReload is set) runs the reload hook — keyvad re-reads its tokens file.
+//
 // The accept loop never ends on its own: after an accept error it retries, pausing briefly when
 // the process is out of file descriptors (EMFILE/ENFILE) or memory.
 //
@@ -19,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -49,6 +52,10 @@ class HttpServer {
 
   // Starts a graceful shutdown; Run() returns when it is done. Safe from any thread.
   void Shutdown();
+
+  // While Run() serves, each SIGHUP runs reload on an I/O thread (connections stay open).
+  // Without it, SIGHUP keeps its default action. REQUIRES: called before Run().
+  void OnReload(std::function<void()> reload);
 
  private:
   struct Impl;

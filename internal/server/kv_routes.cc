@@ -258,15 +258,52 @@ void Router::HandleKvList(Target&& t, Responder respond) {
   struct State {
     std::string prefix, after;
     size_t limit = kDefaultListLimit;
+    std::shared_ptr<const AccessToken> token;  // set: keep only the keys it may read
     ListResult result;
   };
   auto state = std::make_shared<State>();
   state->prefix = t.params["prefix"];
   state->after = t.params["after"];
   state->limit = t.limit.value_or(kDefaultListLimit);
+  if (t.token && !t.token->CanReadAll(KeySpace::kKv, state->prefix)) state->token = t.token;
   StorageJob job;
   job.run = [state](KvStore& store) {
-    state->result = store.List(state->prefix, state->after, state->limit);
+    if (!state->token) {
+      state->result = store.List(state->prefix, state->after, state->limit);
+      return false;
+    }
+    // Page through the store, keeping the readable keys, until the page is full or about
+    // kMaxScanPages pages of keys were looked at; next is then the last key looked at, so the
+    // client's next page goes on from there (a page may hold fewer than limit keys). The
+    // revision is the first read's: a watch from it misses none of the later changes.
+    constexpr int kMaxScanPages = 10;
+    ListResult& out = state->result;
+    std::string after = state->after;
+    for (int page = 0; page < kMaxScanPages; page++) {
+      ListResult r = store.List(state->prefix, after, state->limit);
+      if (page == 0) out.revision = r.revision;
+      if (!r.status.ok()) {
+        out.status = r.status;
+        return false;
+      }
+      for (size_t i = 0; i < r.entries.size(); i++) {
+        ListEntry& e = r.entries[i];
+        if (out.entries.size() == state->limit) {
+          out.next = out.entries.back().key;  // more follow (e and maybe others)
+          return false;
+        }
+        after = e.key;
+        if (state->token->Allows(Right::kRead, KeySpace::kKv, e.key)) {
+          out.entries.push_back(std::move(e));
+        }
+      }
+      if (!r.next) {
+        out.next.reset();
+        return false;
+      }
+      after = *r.next;
+      out.next = after;
+    }
     return false;
   };
   job.complete = [state, respond](const Status&) {

@@ -37,7 +37,7 @@ struct RouteSpec {
   bool prefix;             // path is a prefix; the rest names a key (see key_kind)
   std::string_view allow;  // the methods allowed, as the Allow header lists them
   const char* key_kind;    // what the rest of the path names ("key", "counter name"), or null
-  bool writes_need_token;  // with --auth-token, PUT/POST/DELETE need it
+  bool writes_need_token;  // with tokens configured, PUT/POST/DELETE need one (access_route.cc)
   std::array<std::string_view, 6> read_params;   // query parameters of GET and HEAD ("": none)
   std::array<std::string_view, 3> write_params;  // query parameters of PUT and POST ("": none)
 };

@@ -8,7 +8,6 @@
 #include <charconv>
 #include <stdexcept>
 
-#include "internal/server/bearer_auth.h"
 #include "internal/server/uri_decoding.h"
 #include "internal/server/web_assets.h"
 
@@ -39,8 +38,15 @@ Response StripBodyForHead(Response&& res) {
 
 }  // namespace
 
-Router::Router(const ServerConfig& config, StorageThread* storage, ServerMetrics* metrics)
-    : config_(config), storage_(storage), metrics_(metrics), memory_(config.response_memory) {}
+Router::Router(const ServerConfig& config, StorageThread* storage, ServerMetrics* metrics,
+               AccessControl* access, AuditLog* audit)
+    : config_(config),
+      storage_(storage),
+      metrics_(metrics),
+      memory_(config.response_memory),
+      owned_access_(access == nullptr ? std::make_unique<AccessControl>(config) : nullptr),
+      access_(access == nullptr ? owned_access_.get() : access),
+      audit_(audit) {}
 
 std::string_view Router::RouteLabel(std::string_view target) {
   std::string_view path, query;
@@ -80,18 +86,8 @@ std::optional<Response> Router::Resolve(const Request& req, Target* t) const {
   const std::string_view raw_key = RouteRest(*route, path);
   const char* key_kind = route->key_kind;
 
-  // 2. Authorization for writes.
-  if (!config_.auth_token.empty() && IsWrite(method) && route->writes_need_token) {
-    auto auth = req.find(http::field::authorization);
-    if (auth == req.end() || !BearerTokenMatches(auth->value(), config_.auth_token)) {
-      Response res = MakeErrorResponse(http::status::unauthorized,
-                                       auth == req.end()
-                                           ? "writes need an 'Authorization: Bearer <token>' header"
-                                           : "the bearer token is not valid");
-      res.set(http::field::www_authenticate, "Bearer realm=\"keyva\"");
-      return res;
-    }
-  }
+  // 2. Credentials (401), when this request needs a token.
+  if (std::optional<Response> refused = Authenticate(req, *route, t)) return refused;
 
   // 3. The key.
   if (key_kind != nullptr) {
@@ -148,6 +144,9 @@ std::optional<Response> Router::Resolve(const Request& req, Target* t) const {
     if (name == "by") t->by = *n;
     if (name == "since") t->since = static_cast<uint64_t>(*n);
   }
+
+  // The token's rights on the key or prefix (403).
+  if (std::optional<Response> refused = Authorize(req, *t)) return refused;
 
   if (t->route == Route::kCheckpoint) {
     if (std::optional<Response> refused = CheckCheckpointRequest(*t)) return refused;
@@ -213,6 +212,18 @@ void Router::Dispatch(Request&& req, Responder respond) {
   if (std::optional<Response> err = Resolve(req, &t)) {
     respond(std::move(*err));
     return;
+  }
+  if (audit_ != nullptr && audit_->enabled() && IsWrite(req.method()) &&
+      (t.route == Route::kKv || t.route == Route::kSeq)) {
+    respond = [audit = audit_, token = t.token ? t.token->name() : std::string(),
+               method = std::string(req.method_string()),
+               space = std::string(t.route == Route::kKv ? "kv" : "seq"), key = t.key,
+               inner = std::move(respond)](Response&& res) {
+      auto etag = res.find(http::field::etag);
+      audit->Record(token, method, space, key, res.result_int(),
+                    etag == res.end() ? std::string_view() : std::string_view(etag->value()));
+      inner(std::move(res));
+    };
   }
   switch (t.route) {
     case Route::kKv:

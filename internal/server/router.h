@@ -20,6 +20,11 @@
 // StorageThread::Read over the published view), or submits a write as a StorageJob to the
 // storage thread; a full storage channel is answered with 503 + Retry-After.
 //
+// Access (access_route.cc, with the tokens of access_control.h): when a token is configured,
+// CheckHeader answers 401 (no, unknown or expired credentials; WWW-Authenticate offers Bearer
+// and Basic) or 403 (the token lacks the right on the key; the body names both) before the body
+// is read. Writes and deletes that reach a handler are recorded in the AuditLog.
+//
 // Every response should carry X-Keyva-Revision: the handlers set it where they know the revision
 // (writes, reads, listings); the session adds Revision() to the others.
 //
@@ -37,6 +42,8 @@
 #include <string>
 #include <string_view>
 
+#include "internal/server/access_control.h"
+#include "internal/server/audit_log.h"
 #include "internal/server/config.h"
 #include "internal/server/http_response.h"
 #include "internal/server/metrics.h"
@@ -56,8 +63,10 @@ class Router {
   // The longest Content-Type stored with a value.
   static constexpr size_t kMaxContentTypeSize = 256;
 
-  // All three must outlive the router.
-  Router(const ServerConfig& config, StorageThread* storage, ServerMetrics* metrics);
+  // All must outlive the router. Without access, the router makes its own from
+  // config.auth_token (no tokens file); without audit, writes are not audited.
+  Router(const ServerConfig& config, StorageThread* storage, ServerMetrics* metrics,
+         AccessControl* access = nullptr, AuditLog* audit = nullptr);
 
   // The budget and sharing of value bytes held by responses in flight.
   const ResponseMemory& response_memory() const { return memory_; }
@@ -108,7 +117,15 @@ class Router {
     std::optional<size_t> limit;
     int64_t by = 1;
     std::optional<uint64_t> since;  // kWatch: ?since=, or Last-Event-ID
+    // The request's token when the request needed one (access_control.h); null otherwise.
+    std::shared_ptr<const AccessToken> token;
   };
+
+  // Access (access_control.h): 401 when the request needs a token and has no valid one (sets
+  // t->token otherwise), and the header's method and route need no key yet.
+  std::optional<Response> Authenticate(const Request& req, const RouteSpec& route, Target* t) const;
+  // 403 when t->token lacks the right the request needs (on its key, or listing/watch prefix).
+  std::optional<Response> Authorize(const Request& req, const Target& t) const;
 
   // Resolves and validates the target; returns the error response when it is refused.
   std::optional<Response> Resolve(const Request& req, Target* target) const;
@@ -116,6 +133,7 @@ class Router {
   void HandleKvGet(Target&& t, const Request& req, Responder respond);
   void HandleKvPut(Target&& t, Request&& req, Responder respond);
   void HandleKvDelete(Target&& t, const Request& req, Responder respond);
+  // With a token that may read only some keys under the prefix, the page holds only those.
   void HandleKvList(Target&& t, Responder respond);
   void HandleSeq(Target&& t, const Request& req, Responder respond);
   void HandleHealth(Responder respond);
@@ -140,6 +158,9 @@ class Router {
   StorageThread* const storage_;
   ServerMetrics* const metrics_;
   ResponseMemory memory_;
+  std::unique_ptr<AccessControl> owned_access_;  // when the constructor got none
+  AccessControl* const access_;
+  AuditLog* const audit_;  // may be null
 };
 
 }  // namespace keyva::server

@@ -10,7 +10,8 @@
 //
 // since newer than the published revision (a number from another database) is 400; since older
 // than the retention window (below the trimmed mark) is 410 {"oldest","revision"}; more than
-// --max-watchers open at once is 503.
+// --max-watchers open at once is 503. With --auth-reads, a token that may read only some of the
+// watched keys gets only their events (WatchFilter::restricted).
 #include <charconv>
 
 #include "internal/server/router.h"
@@ -114,6 +115,14 @@ Router::WatchOpening Router::OpenWatch(const Request& req) {
     filter.exact = true;
   } else {
     filter.prefix = t.params["prefix"];
+  }
+  // A token that may read only some of the watched keys sees only their events (access_route.cc
+  // has refused a watch of none).
+  if (t.token && !(t.token->CanReadAll(KeySpace::kKv, filter.prefix) &&
+                   t.token->CanReadAll(KeySpace::kSeq, filter.prefix))) {
+    filter.restricted = true;
+    filter.value_prefixes = t.token->ReadPrefixes(KeySpace::kKv);
+    filter.counter_prefixes = t.token->ReadPrefixes(KeySpace::kSeq);
   }
   w.sse = t.params["format"] != "ndjson";
   w.wait = kDefaultWait;

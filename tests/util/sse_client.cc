@@ -69,6 +69,7 @@ SseClient::SseClient(uint16_t port, const std::string& target, const Options& op
   std::string request =
       "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n";
   if (!options.last_event_id.empty()) request += "Last-Event-ID: " + options.last_event_id + "\r\n";
+  if (!options.authorization.empty()) request += "Authorization: " + options.authorization + "\r\n";
   request += "\r\n";
   size_t off = 0;
   while (off < request.size()) {

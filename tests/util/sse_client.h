@@ -40,6 +40,7 @@ class SseClient {
  public:
   struct Options {
     std::string last_event_id;  // sent as Last-Event-ID when not empty
+    std::string authorization;  // sent as Authorization when not empty
     int receive_buffer = 0;     // > 0: SO_RCVBUF of the socket, set before connecting
     int header_timeout_ms = 10000;
   };

@@ -1,10 +1,9 @@
-// ETags and If-Match / If-None-Match matching (entity_tag.h), bearer tokens (bearer_auth.h)
+// ETags and If-Match / If-None-Match matching (entity_tag.h)
 // and HTTP dates (http_date.h).
 #include "internal/server/entity_tag.h"
 
 #include <catch2/catch.hpp>
 
-#include "internal/server/bearer_auth.h"
 #include "internal/server/http_date.h"
 
 namespace keyva::server {
@@ -49,19 +48,6 @@ TEST_CASE("strong and weak comparison") {
   CHECK_FALSE(MatchesWeak(c, "\"z\""));
   REQUIRE(ParseEtagCondition("*", &c));
   CHECK(MatchesStrong(c, "\"anything\""));
-}
-
-TEST_CASE("bearer tokens are compared exactly") {
-  CHECK(BearerTokenMatches("Bearer secret", "secret"));
-  CHECK(BearerTokenMatches("bearer secret", "secret"));
-  CHECK(BearerTokenMatches("BEARER  secret ", "secret"));
-  CHECK_FALSE(BearerTokenMatches("Bearer secre", "secret"));
-  CHECK_FALSE(BearerTokenMatches("Bearer secrets", "secret"));
-  CHECK_FALSE(BearerTokenMatches("Bearer Secret", "secret"));
-  CHECK_FALSE(BearerTokenMatches("Basic secret", "secret"));
-  CHECK_FALSE(BearerTokenMatches("secret", "secret"));
-  CHECK_FALSE(BearerTokenMatches("Bearer ", "secret"));
-  CHECK_FALSE(BearerTokenMatches("", "secret"));
 }
 
 TEST_CASE("HTTP and ISO dates") {
