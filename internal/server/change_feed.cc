@@ -124,7 +124,7 @@ FeedPage ReadFeed(DB* db, uint64_t after, const WatchFilter& filter, size_t max_
       return page;
     }
     page.cursor = revision;
-    if (filter.Matches(event.key)) page.events.push_back(std::move(event));
+    if (filter.Matches(event)) page.events.push_back(std::move(event));
     if (page.events.size() >= max_events || ++scanned >= max_scanned) {
       page.status = it->status();
       return page;

@@ -69,14 +69,8 @@ struct WatchFilter {
   std::vector<std::string> value_prefixes{};
   std::vector<std::string> counter_prefixes{};
 
-  // By key alone, as the hub and the feed reader ask: a restricted filter cannot tell a value
-  // from a counter here, so it takes a key only when it is readable as both (never shows what
-  // the token may not read; may hold back a value event whose key is not readable as a counter).
-  bool Matches(std::string_view key) const {
-    return MatchesKey(key) &&
-           (!restricted || (Readable(value_prefixes, key) && Readable(counter_prefixes, key)));
-  }
-  // Exact for restricted filters: a counter event by counter_prefixes, the others by
+  // Whether the watcher gets event: its key is under the prefix (or is the key), and for a
+  // restricted filter a counter event is readable by counter_prefixes, the others by
   // value_prefixes.
   bool Matches(const ChangeEvent& event) const {
     if (!MatchesKey(event.key)) return false;

@@ -39,7 +39,7 @@ void WatchHub::Append(std::vector<ChangeEvent>&& events, uint64_t revision) {
     const size_t first = ring_.size() - std::min(ring_.size(), events.size());  // this group's
     auto wants = [&](const Waiter& w) {
       for (size_t i = first; i < ring_.size(); i++) {
-        if (w.filter_.Matches(ring_[i]->key)) return true;
+        if (w.filter_.Matches(*ring_[i])) return true;
       }
       return false;
     };
@@ -72,7 +72,7 @@ bool WatchHub::Collect(uint64_t after, const WatchFilter& filter, size_t max_eve
   for (; it != ring_.end(); ++it) {
     if (out->size() >= max_events) return true;
     *cursor = (*it)->revision;
-    if (filter.Matches((*it)->key)) out->push_back(*it);
+    if (filter.Matches(**it)) out->push_back(*it);
   }
   *cursor = std::max(after, revision_.load(std::memory_order_acquire));
   return true;

@@ -244,7 +244,8 @@ TEST_CASE(
 TEST_CASE("listings and watches show only the keys a token may read") {
   TempDir dir;
   const std::string tokens = dir.path() + "/tokens";
-  WriteFile(tokens, TokenLine("ac", "ac-tok", "read:kv/a/ read:kv/c/ read:seq/a/ read:seq/c/"));
+  WriteFile(tokens, TokenLine("ac", "ac-tok", "read:kv/a/ read:kv/c/ read:seq/a/ read:seq/c/") +
+                        TokenLine("split", "split-tok", "read:kv/a/ read:seq/c/"));
   KeyvadProcess keyvad(
       {.args = {"--tokens-file=" + tokens, "--auth-token=all-tok", "--auth-reads"}});
   HttpTestClient c(keyvad.port());
@@ -271,6 +272,11 @@ TEST_CASE("listings and watches show only the keys a token may read") {
   REQUIRE(all.streaming());
   SseClient outside(keyvad.port(), "/watch?prefix=b/", options);
   CHECK(outside.status() == 403);
+  // Values and counters are told apart live: values under a/ and counters under c/ only.
+  SseClient::Options split_options;
+  split_options.authorization = "Bearer split-tok";
+  SseClient split(keyvad.port(), "/watch", split_options);
+  REQUIRE(split.streaming());
   for (const char* key : {"b/x", "a/x", "d/x", "c/x"}) {
     REQUIRE(c.Send("PUT", std::string("/kv/") + key, "v", Bearer("all-tok")).status == 201);
   }
@@ -284,6 +290,18 @@ TEST_CASE("listings and watches show only the keys a token may read") {
   }
   CHECK(seen == std::vector<std::string>{"a/x", "c/x", "a/n"});
   CHECK_FALSE(all.Next(300));  // nothing else came
+  REQUIRE(c.Send("POST", "/seq/c/n", "", Bearer("all-tok")).status == 200);
+  std::vector<std::string> split_seen;
+  while (split_seen.size() < 2) {
+    std::optional<SseEvent> e = split.Next(10000);
+    REQUIRE(e);
+    if (e->type == "put" || e->type == "counter") {
+      split_seen.push_back(e->type + " " + e->Json()["key"].get<std::string>());
+    }
+  }
+  // Not the value c/x, nor the counter a/n.
+  CHECK(split_seen == std::vector<std::string>{"put a/x", "counter c/n"});
+  CHECK_FALSE(split.Next(300));
   // From the durable feed too (a long poll from the start).
   HttpReply poll = c.Send("GET", "/watch?since=0&format=ndjson&wait=0", "", Bearer("ac-tok"));
   REQUIRE(poll.status == 200);
