@@ -160,7 +160,15 @@ TEST_CASE("finding 3: chunk extensions and trailers count against limits before 
                          431);
   const long rss_after = ProcStatusKiB(keyvad.pid(), "VmRSS");
   INFO("RSS before " << rss_before << " KiB, after " << rss_after << " KiB");
-  CHECK(rss_after - rss_before < 8 * 1024);  // far less than the 10 MiB sent
+  // Far less than the 10 MiB sent. Under ThreadSanitizer every page keyvad touches (the read
+  // buffers it fills and frees) also costs shadow memory, about 4 bytes a byte: the bound grows
+  // by that much, and 8 MiB kept would still show (as 40 MiB).
+#if defined(__SANITIZE_THREAD__)
+  constexpr long kBoundKiB = 24 * 1024;
+#else
+  constexpr long kBoundKiB = 8 * 1024;
+#endif
+  CHECK(rss_after - rss_before < kBoundKiB);
   HttpTestClient c(keyvad.port());
   CHECK(c.Get("/kv/ext").status == 404);
   CHECK(c.Get("/kv/trailer").status == 404);
