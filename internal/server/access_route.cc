@@ -23,10 +23,6 @@
 namespace keyva::server {
 namespace {
 
-bool IsWrite(http::verb m) {
-  return m == http::verb::put || m == http::verb::post || m == http::verb::delete_;
-}
-
 bool IsReadRoute(RouteId id) {
   return id == RouteId::kKv || id == RouteId::kKvList || id == RouteId::kSeq ||
          id == RouteId::kWatch || id == RouteId::kStats || id == RouteId::kMetrics;

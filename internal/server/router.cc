@@ -14,10 +14,6 @@
 namespace keyva::server {
 namespace {
 
-bool IsWrite(http::verb m) {
-  return m == http::verb::put || m == http::verb::post || m == http::verb::delete_;
-}
-
 Response MethodNotAllowed(std::string_view allow, const Request& req) {
   Response res = MakeErrorResponse(http::status::method_not_allowed,
                                    "method " + std::string(req.method_string()) +
@@ -37,6 +33,10 @@ Response StripBodyForHead(Response&& res) {
 }
 
 }  // namespace
+
+bool Router::IsWrite(http::verb m) {
+  return m == http::verb::put || m == http::verb::post || m == http::verb::delete_;
+}
 
 Router::Router(const ServerConfig& config, StorageThread* storage, ServerMetrics* metrics,
                AccessControl* access, AuditLog* audit)
