@@ -59,13 +59,14 @@ void CheckHolder(const HttpReply& r, const std::string& lock_info) {
   CHECK(r.Header("content-type") == "application/json");
   nlohmann::json body = r.Json();
   // Terraform decodes the body as the holder's LockInfo: every member as it was sent.
-  for (const auto& [name, value] : nlohmann::json::parse(lock_info).items()) {
-    INFO(name);
-    CHECK(body[name] == value);
+  const nlohmann::json sent = nlohmann::json::parse(lock_info);
+  for (auto it = sent.begin(); it != sent.end(); ++it) {
+    INFO(it.key());
+    CHECK(body[it.key()] == it.value());
   }
   CHECK(body["status"] == 423);
   CHECK(body["error"].get<std::string>().find("locked") != std::string::npos);
-  CHECK(body["keyva"]["lock_id"] == nlohmann::json::parse(lock_info)["ID"]);
+  CHECK(body["keyva"]["lock_id"] == sent["ID"]);
 }
 
 // A token made by `keyva token new`: the token, and its line for the tokens file.
