@@ -199,7 +199,7 @@ int Put(ApiClient& api, const std::string& key, const std::string& file, const A
 
 int Del(ApiClient& api, const std::string& key) {
   ApiResponse r = api.Send("DELETE", KeyPath("/kv/", key), "");
-  if (r.status != 204) return Refused(r);
+  if (r.status != 200) return Refused(r);
   return 0;
 }
 

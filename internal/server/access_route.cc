@@ -4,6 +4,7 @@
 //   GET|HEAD /kv/{key}             read:kv over the key      (only with --auth-reads)
 //   PUT|POST /kv/{key}             write:kv over the key
 //   DELETE /kv/{key}               delete:kv over the key
+//   LOCK|UNLOCK /kv/{key}          write:kv over the key
 //   GET|HEAD /kv/?prefix=P         read:kv over some key under P (the page holds only the
 //                                  readable ones; only with --auth-reads)
 //   GET|HEAD /seq/{name}           read:seq; POST write:seq; DELETE delete:seq (a reset)
@@ -87,9 +88,9 @@ std::optional<Response> Router::Authorize(const Request& req, const Target& t) c
   if (!t.token) return std::nullopt;
   const AccessToken& token = *t.token;
   const http::verb method = req.method();
-  const Right verb = method == http::verb::delete_                               ? Right::kDelete
-                     : (method == http::verb::put || method == http::verb::post) ? Right::kWrite
-                                                                                 : Right::kRead;
+  const Right verb = method == http::verb::delete_ ? Right::kDelete
+                     : IsWrite(method)             ? Right::kWrite
+                                                   : Right::kRead;
   auto param = [&](const char* name) {
     auto it = t.params.find(name);
     return it == t.params.end() ? std::string() : it->second;

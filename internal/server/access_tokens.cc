@@ -12,6 +12,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "internal/server/base64.h"
 #include "internal/server/uri_decoding.h"
 
 namespace keyva::server {
@@ -61,56 +62,6 @@ bool ParseHexDigest(std::string_view hex, Sha256Digest* out) {
     (*out)[i] = static_cast<unsigned char>(hi * 16 + lo);
   }
   return true;
-}
-
-// Standard base64 (with or without padding); nullopt when malformed.
-std::optional<std::string> DecodeBase64(std::string_view in) {
-  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v;
-    if (c >= 'A' && c <= 'Z') {
-      v = c - 'A';
-    } else if (c >= 'a' && c <= 'z') {
-      v = c - 'a' + 26;
-    } else if (c >= '0' && c <= '9') {
-      v = c - '0' + 52;
-    } else if (c == '+') {
-      v = 62;
-    } else if (c == '/') {
-      v = 63;
-    } else {
-      return std::nullopt;
-    }
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  if (bits >= 6) return std::nullopt;  // a lone trailing character
-  return out;
-}
-
-std::string EncodeBase64Url(const unsigned char* data, size_t n) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (size_t i = 0; i < n; i++) {
-    acc = (acc << 8) | data[i];
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(kAlphabet[(acc >> bits) & 0x3f]);
-    }
-  }
-  if (bits > 0) out.push_back(kAlphabet[(acc << (6 - bits)) & 0x3f]);
-  return out;
 }
 
 bool ParseDigits(std::string_view s, size_t pos, size_t n, int* out) {

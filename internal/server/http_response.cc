@@ -3,15 +3,28 @@
 
 namespace keyva::server {
 
-Response MakeJsonResponse(http::status status, const nlohmann::json& body) {
+namespace {
+
+template <typename Json>
+Response JsonResponse(http::status status, const Json& body) {
   Response res{status, 11};
   res.set(http::field::content_type, "application/json");
   res.set(http::field::cache_control, "no-store");
-  std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string text = body.dump(-1, ' ', false, Json::error_handler_t::replace);
   text.push_back('\n');
   res.body() = std::move(text);
   res.prepare_payload();
   return res;
+}
+
+}  // namespace
+
+Response MakeJsonResponse(http::status status, const nlohmann::json& body) {
+  return JsonResponse(status, body);
+}
+
+Response MakeOrderedJsonResponse(http::status status, const nlohmann::ordered_json& body) {
+  return JsonResponse(status, body);
 }
 
 void SetRevision(Response* res, uint64_t revision) {

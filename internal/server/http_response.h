@@ -29,6 +29,9 @@ using Response = http::response<PayloadBody>;
 
 // A response with the given JSON body and Content-Type application/json, payload prepared.
 Response MakeJsonResponse(http::status status, const nlohmann::json& body);
+// MakeJsonResponse with the members in the order they were added (a client's document shown
+// back).
+Response MakeOrderedJsonResponse(http::status status, const nlohmann::ordered_json& body);
 
 // {"error": message, "status": N}. For 503 also Retry-After: 1.
 Response MakeErrorResponse(http::status status, std::string_view message);

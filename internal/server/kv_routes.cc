@@ -154,6 +154,10 @@ void Router::HandleKvPut(Target&& t, Request&& req, Responder respond) {
     return;
   }
   in.if_unmodified_since_s = ParseUnmodifiedSince(req);
+  if (std::optional<Response> refused = LockIdOf(t, req, false, &in.lock_id)) {
+    respond(std::move(*refused));
+    return;
+  }
   std::string_view content_type = req[http::field::content_type];
   while (!content_type.empty() && content_type.back() == ' ') content_type.remove_suffix(1);
   // curl -d / --data-binary send this type whatever the bytes are; a value store has no use for
@@ -196,6 +200,12 @@ void Router::HandleKvPut(Target&& t, Request&& req, Responder respond) {
       respond(std::move(res));
       return;
     }
+    if (r.outcome == WriteOutcome::kLocked) {
+      Response res = LockedResponse(key, r.holder, "storing");
+      SetRevision(&res, r.revision);
+      respond(std::move(res));
+      return;
+    }
     const bool created = r.outcome == WriteOutcome::kCreated;
     nlohmann::json body = EntryJson(key, state->size, r.meta, r.etag);
     body["revision"] = r.revision;
@@ -216,12 +226,17 @@ void Router::HandleKvDelete(Target&& t, const Request& req, Responder respond) {
     respond(std::move(*error));
     return;
   }
+  std::string lock_id;
+  if (std::optional<Response> refused = LockIdOf(t, req, false, &lock_id)) {
+    respond(std::move(*refused));
+    return;
+  }
   auto key = std::make_shared<std::string>(std::move(t.key));
   auto result = std::make_shared<WriteResult>();
   StorageJob job;
-  job.run = [key, result, if_match = std::move(if_match),
-             since = ParseUnmodifiedSince(req)](KvStore& store) {
-    *result = store.Delete(*key, if_match, since);
+  job.run = [key, result, if_match = std::move(if_match), since = ParseUnmodifiedSince(req),
+             lock_id = std::move(lock_id)](KvStore& store) {
+    *result = store.Delete(*key, if_match, since, lock_id);
     return result->wrote;
   };
   job.complete = [key, result, respond](const Status& sync) {
@@ -244,8 +259,12 @@ void Router::HandleKvDelete(Target&& t, const Request& req, Responder respond) {
       case WriteOutcome::kNotFound:
         res = MakeErrorResponse(http::status::not_found, "no value at key " + Quote(*key));
         break;
+      case WriteOutcome::kLocked:
+        res = LockedResponse(*key, result->holder, "deleting");
+        break;
       default:
-        res = EmptyResponse(http::status::no_content);
+        // 200 with a body, not 204: Terraform's http backend takes only 200 for a DELETE.
+        res = MakeJsonResponse(http::status::ok, {{"key", *key}, {"revision", result->revision}});
         break;
     }
     SetRevision(&res, result->revision);

@@ -131,6 +131,14 @@ WriteResult KvStore::Put(PutInput&& in) {
   WriteResult r;
   const int64_t now = now_micros_();
   r.revision = db_->LastSequence();
+  std::optional<KeyLock> lock;
+  r.status = ReadLock(OwnerRead(), in.key, &lock);
+  if (!r.status.ok()) return r;
+  if (!WriteAllowed(lock, in.lock_id, now)) {
+    r.outcome = WriteOutcome::kLocked;
+    r.holder = std::move(*lock);
+    return r;
+  }
   OldValue old;
   // The old value decides the conditions, 201 vs 200, and keeps the mtime monotonic.
   r.status =
@@ -175,10 +183,19 @@ WriteResult KvStore::Put(PutInput&& in) {
 }
 
 WriteResult KvStore::Delete(std::string_view key, const std::optional<EtagCondition>& if_match,
-                            std::optional<int64_t> if_unmodified_since_s) {
+                            std::optional<int64_t> if_unmodified_since_s,
+                            std::string_view lock_id) {
   WriteResult r;
   const int64_t now = now_micros_();
   r.revision = db_->LastSequence();
+  std::optional<KeyLock> lock;
+  r.status = ReadLock(OwnerRead(), key, &lock);
+  if (!r.status.ok()) return r;
+  if (!WriteAllowed(lock, lock_id, now)) {
+    r.outcome = WriteOutcome::kLocked;
+    r.holder = std::move(*lock);
+    return r;
+  }
   OldValue old;
   r.status = ReadOld(key, now, if_match.has_value() || if_unmodified_since_s.has_value(), &old);
   if (!r.status.ok()) return r;
@@ -321,6 +338,81 @@ CounterResult KvStore::ResetCounter(std::string_view name) {
       AddChange(&batch, ChangeType::kCounter, name, {{"value", 0}, {"reset", true}}, now_micros_());
   r.status = Write(&batch);
   r.wrote = r.status.ok();
+  return r;
+}
+
+Status KvStore::ReadLock(const ReadOptions& read, std::string_view key,
+                         std::optional<KeyLock>* lock) {
+  std::string text;
+  ValueMeta meta;
+  lock->reset();
+  Status s = db_->Get(read, LockKey(key), &text, &meta);
+  if (s.IsNotFound()) return Status::OK();
+  if (!s.ok()) return s;
+  KeyLock l;
+  if (!DecodeLockRecord(text, &l)) {
+    return Status::Corruption("the lock record of '" + std::string(key.substr(0, 40)) +
+                              "' is not a lock record");
+  }
+  *lock = std::move(l);
+  return Status::OK();
+}
+
+Status KvStore::GetLock(std::string_view key, std::optional<KeyLock>* lock, uint64_t* revision) {
+  ReadOptions read = PublishedRead();
+  read.read_sequence = revision;
+  Status s = ReadLock(read, key, lock);
+  if (s.ok() && *lock && !(*lock)->HeldAt(now_micros_())) lock->reset();
+  return s;
+}
+
+LockResult KvStore::Lock(std::string_view key, KeyLock&& request, int64_t ttl_seconds) {
+  LockResult r;
+  const int64_t now = now_micros_();
+  r.revision = db_->LastSequence();
+  std::optional<KeyLock> current;
+  r.status = ReadLock(OwnerRead(), key, &current);
+  if (!r.status.ok()) return r;
+  r.outcome = DecideLock(current, request.id, now);
+  if (r.outcome == LockOutcome::kHeld) {
+    r.lock = std::move(*current);
+    return r;
+  }
+  r.lock = std::move(request);
+  r.lock.created_us = r.outcome == LockOutcome::kRefreshed ? current->created_us : now;
+  r.lock.expires_us = ttl_seconds > 0 ? now + ttl_seconds * 1'000'000 : 0;
+  ValueMeta meta;
+  meta.content_type = "application/json";
+  meta.modified_us = now;
+  WriteBatch batch;
+  batch.Put(LockKey(key), EncodeLockRecord(r.lock), meta);
+  r.status = Write(&batch);
+  if (!r.status.ok()) return r;
+  r.wrote = true;
+  r.revision = db_->LastSequence();
+  return r;
+}
+
+LockResult KvStore::Unlock(std::string_view key, std::string_view id) {
+  LockResult r;
+  const int64_t now = now_micros_();
+  r.revision = db_->LastSequence();
+  std::optional<KeyLock> current;
+  r.status = ReadLock(OwnerRead(), key, &current);
+  if (!r.status.ok()) return r;
+  r.outcome = DecideUnlock(current, id, now);
+  if (r.outcome == LockOutcome::kHeld) {
+    r.lock = std::move(*current);
+    return r;
+  }
+  if (!current) return r;  // kNotLocked, no record: nothing to remove
+  // Released, or a passed TTL's record: remove it.
+  WriteBatch batch;
+  batch.Delete(LockKey(key));
+  r.status = Write(&batch);
+  if (!r.status.ok()) return r;
+  r.wrote = true;
+  r.revision = db_->LastSequence();
   return r;
 }
 

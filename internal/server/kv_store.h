@@ -26,9 +26,15 @@
 // the earlier writes of the same group count), so no other request can slip in between: they
 // are atomic compare-and-set.
 //
-// Thread-safety: the read operations Get, List and GetCounter may be called from any thread,
-// concurrently with each other and with the owner; they read the DB's published view. Put,
-// Delete, AddToCounter, ResetCounter and TakeWriteError only on the DB's owner thread.
+// Locks (key_lock.h): Lock and Unlock decide on the owner thread like the
+// conditional writes, and Put and Delete check the key's lock in the same call, so a lock and a
+// write racing it are ordered: a write to a locked key without the holder's lock id is refused
+// (kLocked, the holder in WriteResult::holder) and writes nothing.
+//
+// Thread-safety: the read operations Get, GetLock, List and GetCounter may be called from any
+// thread, concurrently with each other and with the owner; they read the DB's published view.
+// Put, Delete, Lock, Unlock, AddToCounter, ResetCounter and TakeWriteError only on the DB's
+// owner thread.
 #pragma once
 
 #include <cstdint>
@@ -43,6 +49,7 @@
 #include "internal/engine/db.h"
 #include "internal/server/change_feed.h"
 #include "internal/server/entity_tag.h"
+#include "internal/server/key_lock.h"
 
 namespace keyva::server {
 
@@ -68,6 +75,8 @@ struct PutInput {
   std::optional<EtagCondition> if_none_match;
   // If-Unmodified-Since, in seconds since the epoch (see UnmodifiedSinceHolds).
   std::optional<int64_t> if_unmodified_since_s;
+  // The lock id the write carries (?ID= or X-Keyva-Lock); empty: none.
+  std::string lock_id;
 };
 
 enum class WriteOutcome {
@@ -76,6 +85,7 @@ enum class WriteOutcome {
   kDeleted,             // DELETE: the value was removed
   kNotFound,            // DELETE: there was nothing to remove
   kPreconditionFailed,  // a condition did not hold; nothing was written
+  kLocked,              // another lock id holds the key (WriteResult::holder); nothing written
 };
 
 struct WriteResult {
@@ -86,6 +96,15 @@ struct WriteResult {
   std::string etag;    // PUT: the new ETag
   // The change's revision; without a change, the newest revision the decision saw.
   uint64_t revision = 0;
+  KeyLock holder;  // kLocked: the lock that refused the write
+};
+
+struct LockResult {
+  Status status;  // non-OK: the engine failed (nothing acknowledged)
+  LockOutcome outcome = LockOutcome::kNotLocked;
+  bool wrote = false;
+  KeyLock lock;           // kAcquired, kRefreshed: the lock now held; kHeld: the other holder's
+  uint64_t revision = 0;  // as WriteResult::revision
 };
 
 struct ListEntry {
@@ -150,8 +169,20 @@ class KvStore {
   // Removes key unless if_match is given and does not match the live value (412; with no live
   // value a given If-Match also fails).
   // if_unmodified_since_s is If-Unmodified-Since (see UnmodifiedSinceHolds).
+  // Put and Delete: a held lock refuses them (kLocked) unless in.lock_id / lock_id is the
+  // holder's.
   WriteResult Delete(std::string_view key, const std::optional<EtagCondition>& if_match,
-                     std::optional<int64_t> if_unmodified_since_s = std::nullopt);
+                     std::optional<int64_t> if_unmodified_since_s = std::nullopt,
+                     std::string_view lock_id = {});
+
+  // Locks key for request.id (non-empty) with request.document, for ttl_seconds (0: until
+  // Unlock): kAcquired, kRefreshed (same id: document and TTL replaced, created kept) or kHeld
+  // (nothing written).
+  LockResult Lock(std::string_view key, KeyLock&& request, int64_t ttl_seconds);
+  // Releases key's lock when id holds it (kReleased); kNotLocked or kHeld change nothing.
+  LockResult Unlock(std::string_view key, std::string_view id);
+  // The key's lock as readers see it: *lock empty when none is held (or it expired). Any thread.
+  Status GetLock(std::string_view key, std::optional<KeyLock>* lock, uint64_t* revision);
 
   // Up to limit live keys starting with prefix and sorting after `after` (exclusive; empty =
   // from the start), ascending, from one consistent state. next is set when more keys follow.
@@ -207,6 +238,8 @@ class KvStore {
   Status Write(WriteBatch* batch);
   Status ReadCounter(const ReadOptions& read, const std::string& engine_key, int64_t* value,
                      bool* exists);
+  // The key's lock record (expired or not), as read. *lock empty when there is none.
+  Status ReadLock(const ReadOptions& read, std::string_view key, std::optional<KeyLock>* lock);
 
   DB* const db_;
   const std::function<int64_t()> now_micros_;

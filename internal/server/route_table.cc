@@ -26,7 +26,7 @@ const RouteSpec kRoutes[] = {
      "/kv/",
      "",
      true,
-     "GET, HEAD, PUT, POST, DELETE",
+     "GET, HEAD, PUT, POST, DELETE, LOCK, UNLOCK",
      "key",
      true,
      {},

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <stdexcept>
 
+#include "internal/server/content_md5.h"
 #include "internal/server/uri_decoding.h"
 #include "internal/server/web_assets.h"
 
@@ -35,7 +36,8 @@ Response StripBodyForHead(Response&& res) {
 }  // namespace
 
 bool Router::IsWrite(http::verb m) {
-  return m == http::verb::put || m == http::verb::post || m == http::verb::delete_;
+  return m == http::verb::put || m == http::verb::post || m == http::verb::delete_ ||
+         m == http::verb::lock || m == http::verb::unlock;
 }
 
 Router::Router(const ServerConfig& config, StorageThread* storage, ServerMetrics* metrics,
@@ -119,6 +121,11 @@ std::optional<Response> Router::Resolve(const Request& req, Target* t) const {
     } else if (method == http::verb::get || method == http::verb::head) {
       params.insert(route->read_params.begin(), route->read_params.end());
     }
+    if (t->route == Route::kKv && IsWrite(method)) {
+      // The lock id of a write to a locked key (key_lock.h); LOCK takes ttl too.
+      params.insert(kLockIdParam);
+      if (method == http::verb::lock) params.insert("ttl");
+    }
     params.erase("");
     std::string error;
     if (!ParseQuery(query, params, &t->params, &error)) {
@@ -155,7 +162,22 @@ std::optional<Response> Router::Resolve(const Request& req, Target* t) const {
     if (std::optional<Response> refused = CheckWatchRequest(req, t)) return refused;
   }
 
-  // 5. The body: a value needs a declared length within the limit.
+  // 5. The body: a holder document (LOCK, UNLOCK) is small; a value needs a declared length
+  // within the limit.
+  if (t->route == Route::kKv && (method == http::verb::lock || method == http::verb::unlock)) {
+    auto cl = req.find(http::field::content_length);
+    uint64_t n = 0;
+    if (cl != req.end()) {
+      std::string_view v = cl->value();
+      auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (ec != std::errc()) n = UINT64_MAX;
+    }
+    if (n > kMaxLockDocumentSize) {
+      return MakeErrorResponse(http::status::payload_too_large,
+                               "the holder document is larger than the limit of " +
+                                   std::to_string(kMaxLockDocumentSize) + " bytes");
+    }
+  }
   if (t->route == Route::kKv && (method == http::verb::put || method == http::verb::post)) {
     auto cl = req.find(http::field::content_length);
     if (cl == req.end() && !req.chunked()) {
@@ -213,6 +235,13 @@ void Router::Dispatch(Request&& req, Responder respond) {
     respond(std::move(*err));
     return;
   }
+  if (auto md5 = req.find(kContentMd5Header); md5 != req.end()) {
+    std::string error;
+    if (!ContentMd5Matches(md5->value(), req.body(), &error)) {
+      respond(MakeErrorResponse(http::status::bad_request, error));
+      return;
+    }
+  }
   if (audit_ != nullptr && audit_->enabled() && IsWrite(req.method()) &&
       (t.route == Route::kKv || t.route == Route::kSeq)) {
     respond = [audit = audit_, token = t.token ? t.token->name() : std::string(),
@@ -234,6 +263,12 @@ void Router::Dispatch(Request&& req, Responder respond) {
           return;
         case http::verb::delete_:
           HandleKvDelete(std::move(t), req, std::move(respond));
+          return;
+        case http::verb::lock:
+          HandleKvLock(std::move(t), std::move(req), std::move(respond));
+          return;
+        case http::verb::unlock:
+          HandleKvUnlock(std::move(t), std::move(req), std::move(respond));
           return;
         default:
           HandleKvGet(std::move(t), req, std::move(respond));

@@ -2,6 +2,9 @@
 //
 // Routes (see docs and DESIGN §4):
 //   GET|HEAD|PUT|POST|DELETE /kv/{key}   a value ({key} = rest of the path, percent-decoded)
+//   LOCK|UNLOCK /kv/{key}[?ttl=&ID=]      the key's lock (lock_routes.cc, key_lock.h): a held
+//                                         lock refuses writes without its id (?ID= or
+//                                         X-Keyva-Lock) with 423 and the holder's document
 //   GET|HEAD /kv/?prefix=&after=&limit=   a page of keys
 //   GET /watch?prefix=|key=&since=&format=&wait=&limit=
 //                                         the change feed (watch_route.cc): served by the session
@@ -46,6 +49,7 @@
 #include "internal/server/audit_log.h"
 #include "internal/server/config.h"
 #include "internal/server/http_response.h"
+#include "internal/server/key_lock.h"
 #include "internal/server/metrics.h"
 #include "internal/server/response_memory.h"
 #include "internal/server/route_table.h"
@@ -121,8 +125,8 @@ class Router {
     std::shared_ptr<const AccessToken> token;
   };
 
-  // PUT, POST and DELETE: the methods that change what is stored (and need the write or delete
-  // right).
+  // PUT, POST, DELETE, LOCK and UNLOCK: the methods that change what is stored (and need the
+  // write or delete right).
   static bool IsWrite(http::verb m);
 
   // Access (access_control.h): 401 when the request needs a token and has no valid one (sets
@@ -137,6 +141,17 @@ class Router {
   void HandleKvGet(Target&& t, const Request& req, Responder respond);
   void HandleKvPut(Target&& t, Request&& req, Responder respond);
   void HandleKvDelete(Target&& t, const Request& req, Responder respond);
+  // LOCK and UNLOCK of /kv/{key} (lock_routes.cc).
+  void HandleKvLock(Target&& t, Request&& req, Responder respond);
+  void HandleKvUnlock(Target&& t, Request&& req, Responder respond);
+  // The lock id a write names (?ID=, X-Keyva-Lock, and the body's "ID" when with_body): the
+  // 400 when they are malformed or differ, else nullopt and *id ("" when none).
+  static std::optional<Response> LockIdOf(const Target& t, const Request& req, bool with_body,
+                                          std::string* id);
+  // 423 with the holder's document (HolderJson) plus "error" (doing: what was refused) and
+  // "status".
+  static Response LockedResponse(std::string_view key, const KeyLock& holder,
+                                 std::string_view doing);
   // With a token that may read only some keys under the prefix, the page holds only those.
   void HandleKvList(Target&& t, Responder respond);
   void HandleSeq(Target&& t, const Request& req, Responder respond);

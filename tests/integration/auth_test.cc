@@ -41,7 +41,7 @@ TEST_CASE("with --auth-token, writes need the bearer token and reads stay open")
   CHECK(c.Delete("/seq/n").status == 401);
   CHECK(c.Get("/kv/k").body == "v2");
   CHECK(c.Send("POST", "/seq/n", "", {good}).Json()["value"] == 1);
-  CHECK(c.Send("DELETE", "/kv/k", "", {good}).status == 204);
+  CHECK(c.Send("DELETE", "/kv/k", "", {good}).status == 200);
 
   // A refused body is not read: 401 comes before the (large) body would be accepted.
   std::string raw = RawExchange(keyvad.port(),

@@ -125,15 +125,17 @@ TEST_CASE("a stored HTML value is sandboxed and not sniffed") {
   CHECK(get.Header("x-content-type-options") == "nosniff");
 }
 
-TEST_CASE("DELETE is 204, then 404; GET of an absent key is 404 JSON") {
+TEST_CASE("DELETE is 200 with the key and revision, then 404; GET of an absent key is 404 JSON") {
   KeyvadProcess keyvad;
   HttpTestClient c(keyvad.port());
   CheckErrorJson(c.Get("/kv/nothing"), 404);
   CheckErrorJson(c.Send("HEAD", "/kv/nothing"), 404);
   REQUIRE(c.Put("/kv/k", "v", "text/plain").status == 201);
   HttpReply del = c.Delete("/kv/k");
-  CHECK(del.status == 204);
-  CHECK(del.body.empty());
+  CHECK(del.status == 200);
+  CHECK(del.Header("content-type") == "application/json");
+  CHECK(del.Json()["key"] == "k");
+  CHECK(del.Json()["revision"].dump() == del.Header("x-keyva-revision"));
   CheckErrorJson(c.Get("/kv/k"), 404);
   CheckErrorJson(c.Delete("/kv/k"), 404);
   // Deleted then re-created: 201 again.
@@ -187,7 +189,7 @@ TEST_CASE("If-Match and If-None-Match make compare-and-set") {
   CheckErrorJson(c.Send("DELETE", "/kv/k", "", {{"If-Match", etag}}), 412);
   CHECK(c.Get("/kv/k").body == "four");
   const std::string current = c.Get("/kv/k").Header("etag");
-  CHECK(c.Send("DELETE", "/kv/k", "", {{"If-Match", current}}).status == 204);
+  CHECK(c.Send("DELETE", "/kv/k", "", {{"If-Match", current}}).status == 200);
   CheckErrorJson(c.Send("DELETE", "/kv/k", "", {{"If-Match", current}}), 412);
   // A malformed condition is a bad request.
   CheckErrorJson(c.Send("PUT", "/kv/k", "x", {{"If-Match", "\"a\" \"b\""}}), 400);
@@ -259,7 +261,7 @@ TEST_CASE("unsupported methods get 405 with Allow; unknown routes 404") {
   HttpTestClient c(keyvad.port());
   HttpReply r = c.Send("PATCH", "/kv/k", "v");
   CheckErrorJson(r, 405);
-  CHECK(r.Header("allow") == "GET, HEAD, PUT, POST, DELETE");
+  CHECK(r.Header("allow") == "GET, HEAD, PUT, POST, DELETE, LOCK, UNLOCK");
   r = c.Send("OPTIONS", "/kv/k");
   CheckErrorJson(r, 405);
   r = c.Send("PUT", "/healthz", "x");

@@ -449,7 +449,7 @@ TEST_CASE("watch: every response carries X-Keyva-Revision and a write its own", 
   write(c.Send("POST", "/seq/r/n"), 200);
   write(c.Send("POST", "/seq/r/n?by=5"), 200);
   write(c.Delete("/seq/r/n"), 204);
-  write(c.Delete("/kv/r/b"), 204);
+  write(c.Delete("/kv/r/b"), 200);
   for (size_t i = 1; i < writes.size(); i++) CHECK(writes[i] > writes[i - 1]);
 
   // Reads reflect at least every write answered before them.
@@ -488,7 +488,7 @@ TEST_CASE("watch: SSE events carry what each write answered", "[watch]") {
   REQUIRE(put_b.status == 201);
   acked.push_back(Acked(put_b, "put", "ev/b", true));
   HttpReply del_a = c.Delete("/kv/ev/a");
-  REQUIRE(del_a.status == 204);
+  REQUIRE(del_a.status == 200);
   acked.push_back(Acked(del_a, "delete", "ev/a"));
   for (int i = 0; i < 2; i++) {
     HttpReply n = c.Send("POST", "/seq/ev/n");
