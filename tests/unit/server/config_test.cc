@@ -170,7 +170,9 @@ TEST_CASE("the usage text names every flag, its variable and default") {
   }
 }
 
-TEST_CASE("--cache-quota: repeatable, comma lists, env replaced by flags, overlaps refused") {
+TEST_CASE(
+    "cache quotas: --cache-quota is repeatable, takes comma lists, replaces the env, refuses "
+    "overlaps") {
   ServerConfig c;
   REQUIRE(
       Parse({"--cache-quota", "bazel/=10GiB", "--cache-quota=gradle/=1MB,a=b=5"}, {}, &c).action ==
