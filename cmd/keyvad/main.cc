@@ -89,6 +89,7 @@ int Serve(const ServerConfig& config) {
   settings.sync = config.sync;
   settings.retention_revisions = config.watch_retention_revisions;
   settings.retention_age = config.watch_retention_age;
+  settings.caches = config.cache_quotas;
   keyva::server::StorageThread storage(std::move(db), settings,
                                        [] { return keyva::Env::Default()->NowMicros(); });
   s = storage.Start();

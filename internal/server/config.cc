@@ -214,6 +214,15 @@ const std::vector<FlagSpec>& Flags() {
        false, DurationSetter(&ServerConfig::watch_stall_timeout)},
       {"max-watchers", "N", "10000", "watch streams and long polls open at once; more get 503",
        false, CountSetter(&ServerConfig::max_watchers, 1, 1u << 20)},
+      {"cache-quota", "PREFIX=SIZE", "none",
+       "the values under key PREFIX are a build cache holding at most SIZE bytes (keys + "
+       "values); the least recently used are evicted to make room, a larger entry gets 413. "
+       "Repeatable, or PREFIX=SIZE,PREFIX=SIZE; prefixes must not overlap",
+       false,
+       [](ServerConfig* c, std::string_view v) -> std::string {
+         std::string error;
+         return ParseCacheQuotas(v, &c->cache_quotas, &error) ? "" : error;
+       }},
       {"shutdown-timeout", "DURATION", "10s",
        "on SIGINT/SIGTERM, time given to in-flight requests before connections are cut", false,
        DurationSetter(&ServerConfig::shutdown_timeout)},
@@ -310,6 +319,29 @@ bool ParseWatchRetention(std::string_view text, uint64_t* revisions,
   return true;
 }
 
+bool ParseCacheQuotas(std::string_view text, std::vector<CacheQuotaSpec>* specs,
+                      std::string* error) {
+  while (true) {
+    const size_t comma = text.find(',');
+    std::string_view part = text.substr(0, comma);
+    const size_t eq = part.rfind('=');
+    CacheQuotaSpec spec;
+    if (eq == std::string_view::npos || eq == 0) {
+      *error = "expected PREFIX=SIZE such as bazel/=10GiB (several separated by commas)";
+      return false;
+    }
+    spec.prefix = std::string(part.substr(0, eq));
+    if (!ParseSize(part.substr(eq + 1), &spec.limit) || spec.limit == 0) {
+      *error =
+          "the quota of '" + spec.prefix + "' must be a size of at least 1 byte, such as 10GiB";
+      return false;
+    }
+    specs->push_back(std::move(spec));
+    if (comma == std::string_view::npos) return true;
+    text = text.substr(comma + 1);
+  }
+}
+
 bool SplitHostPort(std::string_view addr, std::string* host, uint16_t* port) {
   std::string_view h, p;
   if (!addr.empty() && addr.front() == '[') {
@@ -356,6 +388,7 @@ ConfigParseResult ParseConfig(int argc, const char* const* argv, const EnvLookup
     if (!err.empty()) return fail(env + "='" + v + "': " + err);
   }
 
+  bool cache_quota_flag_seen = false;  // the first --cache-quota replaces KEYVA_CACHE_QUOTA
   for (int i = 1; i < argc; i++) {
     std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -382,6 +415,10 @@ ConfigParseResult ParseConfig(int argc, const char* const* argv, const EnvLookup
         return fail("flag --" + std::string(name) + " needs a value");
       }
     }
+    if (name == "cache-quota" && !cache_quota_flag_seen) {
+      cache_quota_flag_seen = true;
+      config->cache_quotas.clear();
+    }
     std::string err = f->set(config, value);
     if (!err.empty()) {
       return fail("--" + std::string(name) + "='" + std::string(value) + "': " + err);
@@ -395,6 +432,9 @@ ConfigParseResult ParseConfig(int argc, const char* const* argv, const EnvLookup
     }
   }
 
+  if (std::string err = CheckCacheQuotaSpecs(config->cache_quotas); !err.empty()) {
+    return fail("--cache-quota: " + err);
+  }
   if (config->tls_cert.empty() != config->tls_key.empty()) {
     return fail("--tls-cert and --tls-key must be given together");
   }

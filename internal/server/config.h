@@ -14,8 +14,10 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "internal/engine/options.h"
+#include "internal/server/cache_quota.h"
 
 namespace keyva::server {
 
@@ -73,6 +75,9 @@ struct ServerConfig {
   std::chrono::milliseconds watch_heartbeat{15'000};
   std::chrono::milliseconds watch_stall_timeout{30'000};
   uint64_t max_watchers = 10'000;
+  // Build caches (--cache-quota PREFIX=SIZE, repeatable): values under each prefix are a cache
+  // with that byte quota and least-recently-used eviction (cache_quota.h). Never overlapping.
+  std::vector<CacheQuotaSpec> cache_quotas;
 
   bool tls() const { return !tls_cert.empty(); }
 };
@@ -105,6 +110,10 @@ bool ParseDuration(std::string_view text, std::chrono::milliseconds* duration);
 // order). A part left out is 0 (off). False when malformed, zero, or a part is repeated.
 bool ParseWatchRetention(std::string_view text, uint64_t* revisions,
                          std::chrono::milliseconds* age);
+// --cache-quota: "PREFIX=SIZE", several separated by commas ("bazel/=10GiB,gradle/=2GiB"); the
+// size after the last '='. Appends to *specs; false and *error when malformed.
+bool ParseCacheQuotas(std::string_view text, std::vector<CacheQuotaSpec>* specs,
+                      std::string* error);
 // "host:port" / "[v6]:port" / ":port" (all interfaces). False on a malformed address.
 bool SplitHostPort(std::string_view addr, std::string* host, uint16_t* port);
 

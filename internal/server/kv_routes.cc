@@ -67,6 +67,14 @@ bool IsFormUrlencoded(std::string_view content_type) {
 
 }  // namespace
 
+Response Router::CacheEntryTooLarge(const CacheQuota& cache, uint64_t entry_bytes) {
+  return MakeErrorResponse(http::status::payload_too_large,
+                           "the build cache " + Quote(cache.prefix()) + " holds at most " +
+                               std::to_string(cache.limit()) +
+                               " bytes (keys + values); this entry is " +
+                               std::to_string(entry_bytes) + " bytes; nothing stored");
+}
+
 void Router::HandleKvGet(Target&& t, const Request& req, Responder respond) {
   std::optional<EtagCondition> if_none_match;
   std::optional<Response> error;
@@ -180,7 +188,7 @@ void Router::HandleKvPut(Target&& t, Request&& req, Responder respond) {
     state->result = store.Put(std::move(state->in));
     return state->result.wrote;
   };
-  job.complete = [state, respond](const Status& sync) {
+  job.complete = [state, respond, cache = storage_->caches().Find(state->key)](const Status& sync) {
     const WriteResult& r = state->result;
     const std::string& key = state->key;
     if (!r.status.ok()) {
@@ -202,6 +210,12 @@ void Router::HandleKvPut(Target&& t, Request&& req, Responder respond) {
     }
     if (r.outcome == WriteOutcome::kLocked) {
       Response res = LockedResponse(key, r.holder, "storing");
+      SetRevision(&res, r.revision);
+      respond(std::move(res));
+      return;
+    }
+    if (r.outcome == WriteOutcome::kTooLarge) {
+      Response res = CacheEntryTooLarge(*cache, CacheQuota::EntryBytes(key, state->size));
       SetRevision(&res, r.revision);
       respond(std::move(res));
       return;

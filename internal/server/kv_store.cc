@@ -49,8 +49,16 @@ ReadOptions OwnerRead() {
 
 }  // namespace
 
-KvStore::KvStore(DB* db, std::function<int64_t()> now_micros, Commit commit)
-    : db_(db), now_micros_(std::move(now_micros)), write_options_(WriteOptionsFor(commit)) {}
+KvStore::KvStore(DB* db, std::function<int64_t()> now_micros, Commit commit, CacheQuotas* caches)
+    : db_(db),
+      caches_(caches),
+      now_micros_(std::move(now_micros)),
+      write_options_(WriteOptionsFor(commit)) {}
+
+void KvStore::Uncache(std::string_view key) {
+  if (caches_ == nullptr) return;
+  if (CacheQuota* cache = caches_->Find(key)) cache->Erase(key);
+}
 
 Status KvStore::Write(WriteBatch* batch) {
   Status s = db_->Write(write_options_, batch);
@@ -93,7 +101,26 @@ void KvStore::AddExpiry(WriteBatch* batch, std::string_view key, int64_t expires
 Status KvStore::Get(std::string_view key, KvEntry* entry) {
   ReadOptions read = PublishedRead();
   read.read_sequence = &entry->revision;
-  return GetLive(read, key, entry, true);
+  Status s = GetLive(read, key, entry, true);
+  if (s.ok() && caches_ != nullptr) {
+    if (CacheQuota* cache = caches_->Find(key)) cache->Touch(key);
+  }
+  return s;
+}
+
+Status KvStore::AddEviction(WriteBatch* batch, std::string_view key, int64_t now, bool* present) {
+  OldValue old;
+  Status s = ReadOld(key, now, false, &old);
+  *present = s.ok() && (old.live || old.expired);
+  if (!*present) return s;
+  batch->Delete(ValueKey(key));
+  if (old.expired) {
+    AddExpiry(batch, key, old.entry.meta.expires_us, now);
+    return s;
+  }
+  if (old.entry.meta.expires_us != 0) batch->Delete(ExpiryKey(old.entry.meta.expires_us, key));
+  AddChange(batch, ChangeType::kDelete, key, {{"reason", "evicted"}}, now);
+  return s;
 }
 
 Status KvStore::GetLive(const ReadOptions& read, std::string_view key, KvEntry* entry,
@@ -131,6 +158,12 @@ WriteResult KvStore::Put(PutInput&& in) {
   WriteResult r;
   const int64_t now = now_micros_();
   r.revision = db_->LastSequence();
+  CacheQuota* cache = caches_ == nullptr ? nullptr : caches_->Find(in.key);
+  const uint64_t entry_bytes = CacheQuota::EntryBytes(in.key, in.body.size());
+  if (cache != nullptr && entry_bytes > cache->limit()) {
+    r.outcome = WriteOutcome::kTooLarge;
+    return r;
+  }
   std::optional<KeyLock> lock;
   r.status = ReadLock(OwnerRead(), in.key, &lock);
   if (!r.status.ok()) return r;
@@ -163,6 +196,19 @@ WriteResult KvStore::Put(PutInput&& in) {
   r.meta.expires_us = in.ttl_seconds > 0 ? now + in.ttl_seconds * 1'000'000 : 0;
   r.etag = ComputeEtag(r.meta, in.body);
   WriteBatch batch;
+  // Room in the cache: the least recently used entries go in this same batch.
+  std::vector<std::string> victims;
+  size_t evicted = 0;
+  if (cache != nullptr) victims = cache->Victims(in.key, entry_bytes);
+  for (const std::string& victim : victims) {
+    bool present = false;
+    r.status = AddEviction(&batch, victim, now, &present);
+    if (!r.status.ok()) {
+      batch_changes_.clear();  // the batch is never written
+      return r;
+    }
+    evicted += present ? 1 : 0;
+  }
   if (old.expired) {
     AddExpiry(&batch, in.key, old_meta.expires_us, now);
   } else if (exists && old_meta.expires_us != 0 && old_meta.expires_us != r.meta.expires_us) {
@@ -177,6 +223,12 @@ WriteResult KvStore::Put(PutInput&& in) {
                          EntryJson(in.key, in.body.size(), r.meta, r.etag), now);
   r.status = Write(&batch);
   if (!r.status.ok()) return r;
+  if (cache != nullptr) {
+    for (const std::string& victim : victims) cache->Erase(victim);
+    cache->Set(in.key, entry_bytes);
+    cache->CountEvictions(evicted);
+    r.evicted = evicted;
+  }
   r.wrote = true;
   r.outcome = exists ? WriteOutcome::kReplaced : WriteOutcome::kCreated;
   return r;
@@ -215,6 +267,7 @@ WriteResult KvStore::Delete(std::string_view key, const std::optional<EtagCondit
     AddExpiry(&batch, key, old.entry.meta.expires_us, now);
     r.status = Write(&batch);
     if (!r.status.ok()) return r;
+    Uncache(key);
     r.wrote = true;
     r.revision = db_->LastSequence();
   }
@@ -227,6 +280,7 @@ WriteResult KvStore::Delete(std::string_view key, const std::optional<EtagCondit
   r.revision = AddChange(&batch, ChangeType::kDelete, key, nlohmann::json::object(), now);
   r.status = Write(&batch);
   if (!r.status.ok()) return r;
+  Uncache(key);
   r.wrote = true;
   r.outcome = WriteOutcome::kDeleted;
   return r;

@@ -31,6 +31,13 @@
 // write racing it are ordered: a write to a locked key without the holder's lock id is refused
 // (kLocked, the holder in WriteResult::holder) and writes nothing.
 //
+// Build caches (cache_quota.h): values under a cache prefix are accounted in its CacheQuota by
+// every write here (Put, Delete, ReapExpired, OpenCaches). A Put of an entry larger than the
+// quota is refused (kTooLarge); otherwise the least recently used entries are evicted as deletes
+// in the Put's own batch (a delete event each, with "reason":"evicted"; an evicted value whose TTL
+// had passed is reported as an expire), so the quota holds after every acknowledged write and
+// across a crash. A Get hit touches its entry (the one thing a read does to the accounting).
+//
 // Thread-safety: the read operations Get, GetLock, List and GetCounter may be called from any
 // thread, concurrently with each other and with the owner; they read the DB's published view.
 // Put, Delete, Lock, Unlock, AddToCounter, ResetCounter and TakeWriteError only on the DB's
@@ -47,6 +54,7 @@
 #include <vector>
 
 #include "internal/engine/db.h"
+#include "internal/server/cache_quota.h"
 #include "internal/server/change_feed.h"
 #include "internal/server/entity_tag.h"
 #include "internal/server/key_lock.h"
@@ -86,6 +94,7 @@ enum class WriteOutcome {
   kNotFound,            // DELETE: there was nothing to remove
   kPreconditionFailed,  // a condition did not hold; nothing was written
   kLocked,              // another lock id holds the key (WriteResult::holder); nothing written
+  kTooLarge,            // PUT under a cache prefix: key + value exceed its quota; nothing written
 };
 
 struct WriteResult {
@@ -96,7 +105,8 @@ struct WriteResult {
   std::string etag;    // PUT: the new ETag
   // The change's revision; without a change, the newest revision the decision saw.
   uint64_t revision = 0;
-  KeyLock holder;  // kLocked: the lock that refused the write
+  size_t evicted = 0;  // PUT under a cache prefix: entries evicted to make room
+  KeyLock holder;      // kLocked: the lock that refused the write
 };
 
 struct LockResult {
@@ -156,8 +166,10 @@ class KvStore {
   // published as it is made, with the DB's own sync mode.
   enum class Commit { kGroup, kEach };
 
-  // db must outlive the store. now_micros is the clock for modification and expiry times.
-  KvStore(DB* db, std::function<int64_t()> now_micros, Commit commit = Commit::kEach);
+  // db must outlive the store, and caches (when given: the build caches to keep within their
+  // quotas) too. now_micros is the clock for modification and expiry times.
+  KvStore(DB* db, std::function<int64_t()> now_micros, Commit commit = Commit::kEach,
+          CacheQuotas* caches = nullptr);
 
   // OK and *entry filled, or NotFound when absent or expired, or the engine's error. Any thread.
   Status Get(std::string_view key, KvEntry* entry);
@@ -209,6 +221,10 @@ class KvStore {
   // for a database written before the expiry index existed, indexes every value with a TTL.
   // (kv_store_maintenance.cc, like the two below.)
   Status OpenFeed(uint64_t* trimmed);
+  // Owner, at startup (after OpenFeed): rebuilds every cache's accounting by scanning its prefix
+  // (oldest modification first, so recency starts from the write order) and, when a cache holds
+  // more than its quota (a quota lowered since), evicts the least recently used until it fits.
+  Status OpenCaches();
   // Deletes up to max values whose TTL has passed (a tombstone and an expire event each).
   // Cheap when nothing is due: it knows the next expiry time. Owner.
   ReapResult ReapExpired(size_t max);
@@ -234,6 +250,12 @@ class KvStore {
   // Adds the reaping of an expired value of key (expiring at expires_us) to batch: its
   // index entry goes, and an expire event is recorded. The caller deletes or replaces the value.
   void AddExpiry(WriteBatch* batch, std::string_view key, int64_t expires_us, int64_t now);
+  // Adds the eviction of key (a cache entry) to batch: its value and index entry go, with a
+  // delete event ("reason":"evicted"), or an expire event when its TTL had passed. *present is
+  // false (and nothing added) when key holds nothing.
+  Status AddEviction(WriteBatch* batch, std::string_view key, int64_t now, bool* present);
+  // The value at key is gone (deleted, reaped): its cache entry, if any, too.
+  void Uncache(std::string_view key);
   // Writes batch; the changes added to it are kept for TakeChanges only when it succeeds.
   Status Write(WriteBatch* batch);
   Status ReadCounter(const ReadOptions& read, const std::string& engine_key, int64_t* value,
@@ -242,6 +264,7 @@ class KvStore {
   Status ReadLock(const ReadOptions& read, std::string_view key, std::optional<KeyLock>* lock);
 
   DB* const db_;
+  CacheQuotas* const caches_;  // may be null
   const std::function<int64_t()> now_micros_;
   const WriteOptions write_options_;
   Status write_error_;

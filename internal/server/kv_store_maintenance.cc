@@ -1,8 +1,10 @@
-// The owner's upkeep of the store: opening the change feed, reaping expired values, trimming the
-// feed to its retention window; see kv_store.h.
+// The owner's upkeep of the store: opening the change feed and the build caches, reaping expired
+// values, trimming the feed to its retention window; see kv_store.h.
+#include <algorithm>
 #include <charconv>
 #include <limits>
 #include <memory>
+#include <tuple>
 
 #include "internal/server/kv_store.h"
 
@@ -20,6 +22,8 @@ ReadOptions OwnerReadAll() {
 
 // Entries of an index-building batch before it is written.
 constexpr size_t kIndexBatchEntries = 1024;
+// Evictions in one batch when a cache is over its quota at startup.
+constexpr size_t kStartupEvictionBatch = 1024;
 
 }  // namespace
 
@@ -58,6 +62,50 @@ Status KvStore::OpenFeed(uint64_t* trimmed) {
   return Write(&batch);
 }
 
+Status KvStore::OpenCaches() {
+  if (caches_ == nullptr) return Status::OK();
+  const ReadOptions read = OwnerReadAll();
+  const int64_t now = now_micros_();
+  for (const std::unique_ptr<CacheQuota>& cache : caches_->all()) {
+    // The entries, oldest modification first: recency starts from the write order.
+    std::vector<std::tuple<int64_t, std::string, uint64_t>> found;
+    {
+      const std::string start = ValueKey(cache->prefix());
+      std::unique_ptr<DBIterator> it = db_->NewIterator(read);
+      for (it->Seek(start); it->Valid() && it->key().substr(0, start.size()) == start; it->Next()) {
+        std::string key(it->key().substr(1));
+        const uint64_t bytes = CacheQuota::EntryBytes(key, it->value().size());
+        found.emplace_back(it->meta().modified_us, std::move(key), bytes);
+      }
+      if (!it->status().ok()) return it->status();
+    }
+    std::sort(found.begin(), found.end());
+    for (const auto& entry : found) cache->Set(std::get<1>(entry), std::get<2>(entry));
+    // Over the quota (it was lowered since): evict until it fits.
+    while (cache->bytes() > cache->limit()) {
+      std::vector<std::string> victims = cache->Victims({}, 0);
+      if (victims.size() > kStartupEvictionBatch) victims.resize(kStartupEvictionBatch);
+      WriteBatch batch;
+      size_t evicted = 0;
+      for (const std::string& victim : victims) {
+        bool present = false;
+        Status s = AddEviction(&batch, victim, now, &present);
+        if (!s.ok()) {
+          batch_changes_.clear();
+          return s;
+        }
+        evicted += present ? 1 : 0;
+      }
+      if (!batch.Empty()) {
+        if (Status s = Write(&batch); !s.ok()) return s;
+      }
+      for (const std::string& victim : victims) cache->Erase(victim);
+      cache->CountEvictions(evicted);
+    }
+  }
+  return Status::OK();
+}
+
 ReapResult KvStore::ReapExpired(size_t max) {
   ReapResult r;
   const int64_t now = now_micros_();
@@ -85,6 +133,7 @@ ReapResult KvStore::ReapExpired(size_t max) {
     if (!r.status.ok()) return r;
   }
   WriteBatch batch;
+  std::vector<std::string_view> reaped;
   for (const auto& [expires_us, key] : due) {
     std::string value;
     ValueMeta meta;
@@ -96,6 +145,7 @@ ReapResult KvStore::ReapExpired(size_t max) {
     if (s.ok() && meta.expires_us == expires_us) {
       batch.Delete(ValueKey(key));
       AddExpiry(&batch, key, expires_us, now);
+      reaped.push_back(key);
       r.expired++;
     } else {
       // The value changed without its index entry (kept in step by every write since the index
@@ -106,6 +156,7 @@ ReapResult KvStore::ReapExpired(size_t max) {
   if (!batch.Empty()) {
     r.status = Write(&batch);
     if (!r.status.ok()) return r;
+    for (std::string_view key : reaped) Uncache(key);
     r.wrote = true;
   }
   next_expiry_us_ = next;

@@ -158,6 +158,31 @@ std::string ServerMetrics::RenderPrometheus(const DBStats& db, const StorageThre
         static_cast<double>(c.expired.load()), "counter");
   Gauge(&out, "keyva_feed_trimmed_total", "Change-feed records dropped by --watch-retention",
         static_cast<double>(c.feed_trimmed.load()), "counter");
+  if (!storage.caches().empty()) {
+    struct CacheMetric {
+      const char* name;
+      const char* type;
+      const char* help;
+      uint64_t (CacheQuota::*value)() const;
+    };
+    static constexpr CacheMetric kCacheMetrics[] = {
+        {"keyva_cache_bytes", "gauge", "Bytes (keys + values) held by each build cache",
+         &CacheQuota::bytes},
+        {"keyva_cache_quota_bytes", "gauge", "The --cache-quota of each build cache",
+         &CacheQuota::limit},
+        {"keyva_cache_entries", "gauge", "Entries held by each build cache", &CacheQuota::entries},
+        {"keyva_cache_evictions_total", "counter",
+         "Least recently used entries evicted to keep each build cache within its quota",
+         &CacheQuota::evictions},
+    };
+    for (const CacheMetric& m : kCacheMetrics) {
+      Metric(&out, m.name, m.type, m.help);
+      for (const auto& cache : storage.caches().all()) {
+        Sample(&out, m.name, "prefix=\"" + Escape(cache->prefix()) + "\"",
+               static_cast<double>(((*cache).*m.value)()));
+      }
+    }
+  }
 
   Metric(&out, "keyva_engine_level_files", "gauge", "SST files per level");
   for (size_t i = 0; i < db.levels.size(); i++) {
@@ -214,6 +239,15 @@ nlohmann::json ServerMetrics::ServerJson(const StorageThread& storage,
   j["watchers_gone"] = watchers_gone_.load();
   j["expired"] = c.expired.load();
   j["feed_trimmed"] = c.feed_trimmed.load();
+  nlohmann::json caches = nlohmann::json::array();
+  for (const auto& cache : storage.caches().all()) {
+    caches.push_back({{"prefix", cache->prefix()},
+                      {"bytes", cache->bytes()},
+                      {"quota", cache->limit()},
+                      {"entries", cache->entries()},
+                      {"evictions", cache->evictions()}});
+  }
+  j["caches"] = std::move(caches);
   j["internal_errors"] = internal_errors_.load();
   j["response_memory_bytes"] = memory.held_bytes();
   j["response_memory_budget"] = memory.budget();

@@ -193,6 +193,10 @@ std::optional<Response> Router::Resolve(const Request& req, Target* t) const {
                                  "the value is larger than the limit of " +
                                      std::to_string(config_.max_value_size) + " bytes");
       }
+      if (const CacheQuota* cache = storage_->caches().Find(t->key)) {
+        const uint64_t entry_bytes = CacheQuota::EntryBytes(t->key, n);
+        if (entry_bytes > cache->limit()) return CacheEntryTooLarge(*cache, entry_bytes);
+      }
     }
   }
   return std::nullopt;

@@ -23,6 +23,11 @@
 // StorageThread::Read over the published view), or submits a write as a StorageJob to the
 // storage thread; a full storage channel is answered with 503 + Retry-After.
 //
+// Build caches (--cache-quota, cache_quota.h): a PUT under a cache prefix whose key + value
+// exceed the quota is 413 — from the header when it has a Content-Length (before the body is read,
+// and before any 100 Continue), else once the body is in; the storage thread evicts to make room
+// for the others.
+//
 // Access (access_route.cc, with the tokens of access_control.h): when a token is configured,
 // CheckHeader answers 401 (no, unknown or expired credentials; WWW-Authenticate offers Bearer
 // and Basic) or 403 (the token lacks the right on the key; the body names both) before the body
@@ -169,6 +174,10 @@ class Router {
   // published revision (since and Last-Event-ID, prefix vs key, format, wait).
   std::optional<Response> CheckWatchRequest(const Request& req, Target* t) const;
   void HandleCheckpoint(Target&& t, Responder respond);
+
+  // 413: an entry of entry_bytes (key + value) does not fit in cache's quota at all
+  // (kv_routes.cc; from the header when Content-Length tells, else from the storage thread).
+  static Response CacheEntryTooLarge(const CacheQuota& cache, uint64_t entry_bytes);
 
   // Submits job, or answers 503 when the storage channel is full.
   void Submit(StorageJob&& job, const Responder& respond);

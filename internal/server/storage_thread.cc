@@ -12,7 +12,8 @@ StorageThread::StorageThread(std::unique_ptr<DB> db, Settings settings,
                              std::function<int64_t()> now_micros)
     : db_(std::move(db)),
       settings_(settings),
-      store_(db_.get(), std::move(now_micros), KvStore::Commit::kGroup),
+      caches_(settings_.caches),
+      store_(db_.get(), std::move(now_micros), KvStore::Commit::kGroup, &caches_),
       hub_(settings.hub),
       channel_(settings.queue_capacity) {}
 
@@ -22,10 +23,19 @@ StorageThread::~StorageThread() { (void)Stop(); }
 Status StorageThread::Start() {
   uint64_t trimmed = 0;
   Status s = store_.OpenFeed(&trimmed);
+  if (s.ok()) s = store_.OpenCaches();
   if (s.ok() && settings_.sync == SyncMode::kAlways) s = db_->SyncWal();
   if (!s.ok()) return s;
   db_->Publish();
   hub_.Reset(db_->PublishedSequence(), trimmed);
+  (void)store_.TakeChanges();  // startup evictions: in the durable feed, before any watcher
+  for (const auto& cache : caches_.all()) {
+    spdlog::info("build cache '{}': {} entries, {} of {} bytes{}", cache->prefix(),
+                 cache->entries(), cache->bytes(), cache->limit(),
+                 cache->evictions() > 0
+                     ? " (" + std::to_string(cache->evictions()) + " evicted to fit the quota)"
+                     : std::string());
+  }
   started_ = true;
   thread_ = std::thread([this] { Loop(); });
   return Status::OK();

@@ -23,6 +23,8 @@
 // kTrimInterval, trims the feed to its retention (KvStore::TrimFeed); both are committed like a
 // group (synced, published, handed to the hub).
 //
+// Start() also rebuilds the build caches' accounting (KvStore::OpenCaches) before the first job.
+//
 // Stop() closes the channel, runs every job still queued, syncs the WAL and closes the DB.
 //
 // Thread-safety: Submit, Read, EngineStats, PublishedRevision, NewWatchStream, hub(), QueueDepth,
@@ -69,6 +71,8 @@ class StorageThread {
     uint64_t retention_revisions = 1'000'000;
     std::chrono::milliseconds retention_age{24 * 3'600'000};
     WatchHub::Limits hub;
+    // The build caches (cache_quota.h): prefixes that must not overlap, with their quotas.
+    std::vector<CacheQuotaSpec> caches;
   };
   // How often the feed is trimmed, and at most how many records each time.
   static constexpr std::chrono::milliseconds kTrimInterval{250};
@@ -106,6 +110,8 @@ class StorageThread {
   DBStats EngineStats() const { return db_->GetStats(); }
   // The newest revision readers see (every acknowledged write is at or below it).
   uint64_t PublishedRevision() const { return db_->PublishedSequence(); }
+  // The build caches' accounting (bytes, entries, evictions: any thread).
+  const CacheQuotas& caches() const { return caches_; }
   // The change feed's tail and watchers.
   WatchHub& hub() { return hub_; }
   const WatchHub& hub() const { return hub_; }
@@ -143,6 +149,7 @@ class StorageThread {
 
   std::unique_ptr<DB> db_;
   const Settings settings_;
+  CacheQuotas caches_;  // before store_, which keeps it
   KvStore store_;
   WatchHub hub_;
   std::chrono::steady_clock::time_point next_trim_{};  // storage thread only

@@ -170,4 +170,44 @@ TEST_CASE("the usage text names every flag, its variable and default") {
   }
 }
 
+TEST_CASE(
+    "cache quotas: --cache-quota is repeatable, takes comma lists, replaces the env, refuses "
+    "overlaps") {
+  ServerConfig c;
+  REQUIRE(
+      Parse({"--cache-quota", "bazel/=10GiB", "--cache-quota=gradle/=1MB,a=b=5"}, {}, &c).action ==
+      ConfigParseResult::Action::kRun);
+  REQUIRE(c.cache_quotas.size() == 3);
+  CHECK(c.cache_quotas[0].prefix == "bazel/");
+  CHECK(c.cache_quotas[0].limit == uint64_t{10} << 30);
+  CHECK(c.cache_quotas[1].prefix == "gradle/");
+  CHECK(c.cache_quotas[1].limit == 1'000'000);
+  CHECK(c.cache_quotas[2].prefix == "a=b");  // the size follows the last '='
+  CHECK(c.cache_quotas[2].limit == 5);
+
+  ServerConfig e;
+  REQUIRE(Parse({}, {{"KEYVA_CACHE_QUOTA", "x/=1KiB,y/=2KiB"}}, &e).action ==
+          ConfigParseResult::Action::kRun);
+  CHECK(e.cache_quotas.size() == 2);
+  ServerConfig f;
+  REQUIRE(Parse({"--cache-quota=z/=3"}, {{"KEYVA_CACHE_QUOTA", "x/=1KiB"}}, &f).action ==
+          ConfigParseResult::Action::kRun);
+  REQUIRE(f.cache_quotas.size() == 1);
+  CHECK(f.cache_quotas[0].prefix == "z/");
+
+  for (const char* bad : {"bazel/", "=10GiB", "bazel/=", "bazel/=0", "bazel/=ten", "a/=1,"}) {
+    ServerConfig b;
+    ConfigParseResult r = Parse({"--cache-quota", bad}, {}, &b);
+    CHECK(r.action == ConfigParseResult::Action::kError);
+    CHECK(r.message.find("--cache-quota") != std::string::npos);
+  }
+  ServerConfig o;
+  ConfigParseResult r = Parse({"--cache-quota=ci/=1MiB", "--cache-quota=ci/bazel/=1MiB"}, {}, &o);
+  CHECK(r.action == ConfigParseResult::Action::kError);
+  CHECK(r.message.find("'ci/' and 'ci/bazel/' overlap") != std::string::npos);
+  ServerConfig d;
+  CHECK(Parse({"--cache-quota=ci/=1MiB,ci/=2MiB"}, {}, &d).action ==
+        ConfigParseResult::Action::kError);
+}
+
 }  // namespace keyva::server
