@@ -13,6 +13,7 @@
 
 #include "tests/util/http_test_client.h"
 #include "tests/util/keyvad_process.h"
+#include "tests/util/token_file.h"
 
 namespace keyva::testing {
 namespace {
@@ -23,15 +24,6 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 std::string LockInfo(const std::string& id, const std::string& who) {
   return R"({"ID":")" + id + R"(","Operation":"OperationTypeApply","Info":"","Who":")" + who +
          R"(","Version":"1.9.5","Created":"2026-03-01T10:00:00.123456Z","Path":""})";
-}
-
-std::string Base64(const std::string& bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
 }
 
 std::string Md5Base64(const std::string& body) {
@@ -45,7 +37,7 @@ std::string Md5Base64(const std::string& body) {
 // Basic auth when a username is configured.
 Headers TerraformHeaders(const std::string& body, const std::string& password = "") {
   Headers h = {{"User-Agent", "Go-http-client/1.1"}};
-  if (!password.empty()) h.push_back({"Authorization", "Basic " + Base64("terraform:" + password)});
+  if (!password.empty()) h.push_back({"Authorization", BasicAuth("terraform", password)});
   if (!body.empty()) {
     h.push_back({"Content-Type", "application/json"});
     h.push_back({"Content-MD5", Md5Base64(body)});
