@@ -2,7 +2,6 @@
 // 401 or 403 as the file says), listings and watches limited to readable keys, Basic auth,
 // expiry, SIGHUP reload (new requests see the new file, open connections and watches stay), the
 // audit log, and --auth-token beside a tokens file.
-#include <openssl/evp.h>
 #include <signal.h>
 
 #include <catch2/catch.hpp>
@@ -14,36 +13,12 @@
 #include "tests/util/http_test_client.h"
 #include "tests/util/keyvad_process.h"
 #include "tests/util/sse_client.h"
+#include "tests/util/tokens_file.h"
 
 namespace keyva::testing {
 namespace {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
-
-// SHA-256 of s in hex, as sha256sum prints it.
-std::string Sha256Hex(const std::string& s) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned len = 0;
-  REQUIRE(EVP_Digest(s.data(), s.size(), digest, &len, EVP_sha256(), nullptr) == 1);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; i++) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
-  }
-  return out;
-}
-
-std::string TokenLine(const std::string& name, const std::string& token,
-                      const std::string& rights) {
-  return name + " " + Sha256Hex(token) + " " + rights + "\n";
-}
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  REQUIRE(out);
-}
 
 std::string Base64(const std::string& in) {
   static constexpr char kAlphabet[] =
