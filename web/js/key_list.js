@@ -367,7 +367,9 @@ export function createKeyList({ api, access }) {
     event.preventDefault();
     filterInput.focus();
   });
-  access.onChange(renderCrumbs);
+  access.onChange(() => {
+    if (list.prefix !== null) renderCrumbs();
+  });
   // The Keys tab puts focus in the filter, where the eye goes.
   for (const a of document.querySelectorAll('.tabs a[data-view="keys"]')) {
     a.addEventListener('click', () => setTimeout(() => filterInput.focus({ preventScroll: true }), 0));
