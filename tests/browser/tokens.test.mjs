@@ -37,13 +37,14 @@ async function valueOf(key) {
   return res.status === 200 ? res.text() : res.status;
 }
 
-// Types token into the token dialog, which must be open.
-async function enterToken(page, token) {
+// Types token into the token dialog, which must be open, and waits for it to close (unless
+// refused: the server's 401 then reopens it at once).
+async function enterToken(page, token, { refused = false } = {}) {
   const dialog = page.getByRole('dialog', { name: 'Access token needed' });
   await dialog.waitFor();
   await dialog.getByLabel('Access token').fill(token);
   await dialog.getByRole('button', { name: 'Use token' }).click();
-  await dialog.waitFor({ state: 'hidden' });
+  if (!refused) await dialog.waitFor({ state: 'hidden' });
 }
 
 // Opens the page (no token in a fresh tab), enters token when asked, waits for the listing.
@@ -94,8 +95,7 @@ describe('web page with scoped tokens', () => {
     await dialog.waitFor();
     assert.equal(await page.locator('#key-list .row').count(), 0);
 
-    await enterToken(page, 'not-a-token');
-    await dialog.waitFor();
+    await enterToken(page, 'not-a-token', { refused: true });
     await dialog.locator('#token-error', { hasText: 'did not accept that token' }).waitFor();
 
     await enterToken(page, TOKENS.reader.secret);
