@@ -12,6 +12,7 @@
 //                                  on other keys are left out; only with --auth-reads)
 //   POST /api/checkpoint           admin
 //   GET|HEAD /api/stats, /metrics  admin (only with --auth-reads)
+//   GET|HEAD /api/token            a valid token, any right (when tokens are configured)
 //   /healthz, /api/limits, the web page: never a token.
 //
 // 401 {"error","status"} with WWW-Authenticate: Bearer realm="keyva", Basic realm="keyva" when
@@ -19,6 +20,7 @@
 // {"error","status","token","right","key"} when the token is known but lacks the right.
 #include <chrono>
 
+#include "internal/server/http_date.h"
 #include "internal/server/router.h"
 
 namespace keyva::server {
@@ -56,12 +58,42 @@ std::string Quoted(std::string_view kind, std::string_view key) {
   return std::string(kind) + " '" + std::string(key.substr(0, 200)) + "'";
 }
 
+nlohmann::json GrantJson(const Grant& g) {
+  nlohmann::json j = {{"right", RightName(g.right)}};
+  if (g.right != Right::kAdmin) {
+    j["scope"] = KeySpaceName(g.space);
+    j["prefix"] = g.prefix;
+  }
+  return j;
+}
+
 }  // namespace
+
+void Router::HandleToken(const Target& t, Responder respond) {
+  nlohmann::json rights = nlohmann::json::array();
+  nlohmann::json body = {{"token", nullptr}, {"expires", nullptr}};
+  if (t.token) {
+    for (const Grant& g : t.token->grants()) rights.push_back(GrantJson(g));
+    body["token"] = t.token->name();
+    if (const auto& expires = t.token->expires()) {
+      body["expires"] = FormatIso8601(
+          std::chrono::duration_cast<std::chrono::microseconds>(expires->time_since_epoch())
+              .count());
+    }
+  } else {  // no tokens configured: every right
+    for (const Grant& g : AllGrants()) rights.push_back(GrantJson(g));
+  }
+  body["rights"] = std::move(rights);
+  body["all"] = !access_->enabled();
+  body["reads_open"] = !access_->auth_reads();
+  respond(MakeJsonResponse(http::status::ok, body));
+}
 
 std::optional<Response> Router::Authenticate(const Request& req, const RouteSpec& route,
                                              Target* t) const {
   if (!access_->enabled()) return std::nullopt;
-  const bool needs = (IsWrite(req.method()) && route.writes_need_token) ||
+  const bool needs = route.id == RouteId::kToken ||
+                     (IsWrite(req.method()) && route.writes_need_token) ||
                      (access_->auth_reads() && !IsWrite(req.method()) && IsReadRoute(route.id));
   if (!needs) return std::nullopt;
   auto auth = req.find(http::field::authorization);

@@ -377,14 +377,18 @@ std::shared_ptr<const TokenSet> TokenSet::Load(const std::string& path, std::str
   return set;
 }
 
-void TokenSet::AddAllRights(std::string name, std::string_view clear_token) {
+std::vector<Grant> AllGrants() {
   std::vector<Grant> grants;
   std::string unused;
   for (std::string_view right : {"read", "write", "delete", "admin"}) {
     (void)ParseGrant(right, &grants, &unused);
   }
+  return grants;
+}
+
+void TokenSet::AddAllRights(std::string name, std::string_view clear_token) {
   tokens_.push_back(std::make_shared<const AccessToken>(std::move(name), Sha256(clear_token),
-                                                        std::move(grants), std::nullopt));
+                                                        AllGrants(), std::nullopt));
 }
 
 void TokenSet::AddAll(const TokenSet& other) {

@@ -61,6 +61,9 @@ struct Grant {
 // Parses one right as the file writes it ("read:kv/cfg/", "write", "admin"). A bare verb gives
 // two grants (kv and seq, every key). False and *error (naming the text) when malformed.
 bool ParseGrant(std::string_view text, std::vector<Grant>* out, std::string* error);
+// Every right: read, write and delete over every key and counter, and admin (what --auth-token
+// grants, and what everyone may do when no token is configured).
+std::vector<Grant> AllGrants();
 // The file form of a grant ("read:kv/cfg/"; a prefix's spaces, '%' and controls %-escaped).
 std::string FormatGrant(const Grant& grant);
 

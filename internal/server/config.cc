@@ -7,6 +7,8 @@
 #include <thread>
 #include <vector>
 
+#include "internal/server/cors.h"
+
 namespace keyva::server {
 namespace {
 
@@ -156,6 +158,16 @@ const std::vector<FlagSpec>& Flags() {
        "append one line per write and delete (token, method, key, ETag) to FILE; without it "
        "they go to the log when tokens are configured",
        false, StringSetter(&ServerConfig::audit_log, true)},
+      {"cors-origins", "ORIGINS", "none",
+       "'*' or a comma-separated list of origins (https://app.example.com,http://localhost:3000) "
+       "whose pages may call the API from a browser (CORS); unset: no CORS headers",
+       false,
+       [](ServerConfig* c, std::string_view v) -> std::string {
+         std::string error;
+         if (!CorsPolicy::Parse(v, &error)) return error;
+         c->cors_origins = std::string(v);
+         return {};
+       }},
       {"tls-cert", "FILE", "none", "PEM certificate chain; with --tls-key, serve HTTPS only", false,
        StringSetter(&ServerConfig::tls_cert, true)},
       {"tls-key", "FILE", "none", "PEM private key for --tls-cert", false,

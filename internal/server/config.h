@@ -48,6 +48,9 @@ struct ServerConfig {
   // One line per write and delete (token, method, key, ETag after) goes here; "": to the log,
   // and only when a token is configured.
   std::string audit_log;
+  // --cors-origins: "*" or a comma-separated list of origins whose pages may call the API from a
+  // browser (cors.h); "": no CORS headers at all.
+  std::string cors_origins;
   std::string tls_cert;  // both set: serve HTTPS only
   std::string tls_key;
   std::string log_level = "info";

@@ -147,6 +147,7 @@ class HttpSession final : public SessionBase,
     target_.clear();
     version_ = 11;
     keep_alive_ = false;
+    cors_request_ = {};
     parser_.emplace(limits_);
     Lowest().expires_after(ctx_.config.header_timeout);
     http::async_read_header(
@@ -162,6 +163,7 @@ class HttpSession final : public SessionBase,
     method_ = http::to_string(req.method());
     target_ = std::string(req.target());
     route_ = Router::RouteLabel(target_);
+    cors_request_ = ctx_.router.cors().Inspect(req);
     if (ctx_.config.fault_injection && req[kFaultInjectionHeader] == "throw-in-session") {
       throw std::runtime_error("fault injected into the session (X-Keyva-Fault)");
     }
@@ -271,6 +273,7 @@ class HttpSession final : public SessionBase,
     res.keep_alive(keep);
     res.set(http::field::server, "keyva");
     if (res.find(kRevisionHeader) == res.end()) SetRevision(&res, ctx_.router.Revision());
+    ctx_.router.cors().Decorate(cors_request_, &res);
     if (res.find("X-Content-Type-Options") == res.end()) {
       res.set("X-Content-Type-Options", "nosniff");
     }
@@ -395,6 +398,7 @@ class HttpSession final : public SessionBase,
   std::string target_;
   unsigned version_ = 11;
   bool keep_alive_ = false;
+  CorsPolicy::RequestInfo cors_request_;  // its Origin, for the CORS headers (cors.h)
   unsigned status_ = 0;
 };
 

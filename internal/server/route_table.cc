@@ -74,6 +74,7 @@ const RouteSpec kRoutes[] = {
      false,
      {},
      {}},
+    {RouteId::kToken, "/api/token", "/api/token", "", false, "GET, HEAD", nullptr, false, {}, {}},
 };
 
 const IntegerParam kIntegerParams[] = {

@@ -26,7 +26,8 @@ enum class RouteId {
   kMetrics,
   kStats,
   kCheckpoint,
-  kLimits
+  kLimits,
+  kToken,  // GET /api/token: what the request's token may do (access_route.cc)
 };
 
 struct RouteSpec {

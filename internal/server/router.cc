@@ -48,7 +48,13 @@ Router::Router(const ServerConfig& config, StorageThread* storage, ServerMetrics
       memory_(config.response_memory),
       owned_access_(access == nullptr ? std::make_unique<AccessControl>(config) : nullptr),
       access_(access == nullptr ? owned_access_.get() : access),
-      audit_(audit) {}
+      audit_(audit),
+      cors_([&config] {
+        std::string error;  // ParseConfig checked it
+        std::optional<CorsPolicy> cors = CorsPolicy::Parse(config.cors_origins, &error);
+        if (!cors) throw std::invalid_argument("--cors-origins: " + error);
+        return *cors;
+      }()) {}
 
 std::string_view Router::RouteLabel(std::string_view target) {
   std::string_view path, query;
@@ -84,6 +90,8 @@ std::optional<Response> Router::Resolve(const Request& req, Target* t) const {
     return MakeErrorResponse(http::status::bad_request,
                              "the key is empty: use /kv/{key} to write or delete a value");
   }
+  // A CORS preflight: answered here, before the 405 check and before any token (cors.h).
+  if (cors_.Inspect(req).preflight) return cors_.Preflight(req, route->allow);
   if (!RouteAllows(*route, req.method_string())) return MethodNotAllowed(route->allow, req);
   const std::string_view raw_key = RouteRest(*route, path);
   const char* key_kind = route->key_kind;
@@ -298,6 +306,9 @@ void Router::Dispatch(Request&& req, Responder respond) {
       return;
     case Route::kLimits:
       HandleLimits(std::move(respond));
+      return;
+    case Route::kToken:
+      HandleToken(t, std::move(respond));
       return;
     case Route::kWatch:
       // The session serves watches itself (OpenWatch): only an in-process caller gets here.

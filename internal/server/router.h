@@ -13,6 +13,7 @@
 //                                         is 0; DELETE resets it and is 204 either way)
 //   GET|HEAD /healthz, /metrics, /api/stats, / (and the other embedded web files)
 //   GET|HEAD /api/limits                  the limits a client must respect (HandleLimits)
+//   GET|HEAD /api/token                   what the request's token may do (HandleToken)
 //   POST /api/checkpoint?name=NAME        a consistent copy of the database in
 //                                         <--backup-dir>/NAME (checkpoint_route.cc)
 //
@@ -32,6 +33,11 @@
 // CheckHeader answers 401 (no, unknown or expired credentials; WWW-Authenticate offers Bearer
 // and Basic) or 403 (the token lacks the right on the key; the body names both) before the body
 // is read. Writes and deletes that reach a handler are recorded in the AuditLog.
+//
+// CORS (cors.h, --cors-origins): a preflight (OPTIONS with Origin and
+// Access-Control-Request-Method) on any route is answered by Resolve right after the route is
+// found — before the 405 check and before any token is asked for; the session adds the CORS
+// headers of every other response.
 //
 // Every response should carry X-Keyva-Revision: the handlers set it where they know the revision
 // (writes, reads, listings); the session adds Revision() to the others.
@@ -53,6 +59,7 @@
 #include "internal/server/access_control.h"
 #include "internal/server/audit_log.h"
 #include "internal/server/config.h"
+#include "internal/server/cors.h"
 #include "internal/server/http_response.h"
 #include "internal/server/key_lock.h"
 #include "internal/server/metrics.h"
@@ -111,6 +118,8 @@ class Router {
   Response GoneResponse(uint64_t since) const;
   WatchHub& hub() { return storage_->hub(); }
   const ServerConfig& config() const { return config_; }
+  // --cors-origins (cors.h): Resolve answers preflights with it, the session adds its headers.
+  const CorsPolicy& cors() const { return cors_; }
 
  private:
   // Handle without the exception guard.
@@ -167,6 +176,10 @@ class Router {
   // "list_limit_max", "list_limit_default"}, from the config and the constants above.
   void HandleLimits(Responder respond);
   void HandleWeb(const Target& t, Responder respond);
+  // GET /api/token (access_route.cc): {"token","rights":[{"right","scope","prefix"}],"expires",
+  // "all","reads_open"} for the request's token; 401 without a valid one when tokens are
+  // configured; without tokens, "all":true (everything is allowed).
+  void HandleToken(const Target& t, Responder respond);
   // POST /api/checkpoint (checkpoint_route.cc): the header check (route enabled, valid name)
   // and the handler.
   std::optional<Response> CheckCheckpointRequest(const Target& t) const;
@@ -189,6 +202,7 @@ class Router {
   std::unique_ptr<AccessControl> owned_access_;  // when the constructor got none
   AccessControl* const access_;
   AuditLog* const audit_;  // may be null
+  const CorsPolicy cors_;
 };
 
 }  // namespace keyva::server

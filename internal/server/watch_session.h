@@ -19,6 +19,7 @@
 // WatchSession is a CRTP base of the session class S. S makes it a friend and provides stream_,
 // Lowest() (the TCP stream), executor_ (its strand), ctx_ (SessionContext), parser_, phase_ and
 // S::Phase, version_, status_, written_, start_, route_, method_, target_, remote_, shutdown_,
+// cors_request_ (its CORS headers go on the SSE head),
 // drain_, Send(), CloseNow(), CloseGracefully(), shared_from_this() and kIsTls; it calls
 // OnShutdownWhileStreaming and CancelWatchTimers.
 //
@@ -93,6 +94,10 @@ class WatchSession {
     head +=
         "Server: keyva\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
         "X-Content-Type-Options: nosniff\r\nX-Accel-Buffering: no\r\nConnection: close\r\n";
+    for (const auto& [name, value] :
+         Self().ctx_.router.cors().ResponseHeaders(Self().cors_request_)) {
+      head.append(name).append(": ").append(value).append("\r\n");
+    }
     head.append(kRevisionHeader).append(": ").append(std::to_string(watch_->cursor()));
     head += watch_chunked_ ? "\r\nTransfer-Encoding: chunked\r\n\r\n" : "\r\n\r\n";
     // EventSource reconnects after a second (its default is three).

@@ -3,17 +3,20 @@
 //
 // createApi() returns one client for the whole page; views get it passed in. It keeps the
 // access token in sessionStorage (so it lasts as long as the tab), reports reachability to
-// onConnection, calls onUnauthorized on a 401, and learns the server's limits (key and value
+// onConnection, calls onUnauthorized on a 401 (with the ApiError: hadToken says whether a token
+// was sent, so a wrong one can be told from none), and learns the server's limits (key and value
 // size, listing page sizes) from GET /api/limits once, instead of the page copying them.
 
 import { quoted } from './format.js';
 
 export class ApiError extends Error {
-  constructor(status, detail, response) {
+  constructor(status, detail, response, { body = null, hadToken = false } = {}) {
     super(detail || `HTTP ${status}`);
     this.status = status;   // 0 when the server could not be reached
     this.detail = detail || '';
     this.response = response;
+    this.body = body;          // the error's JSON object (403: {token, right, key}), or null
+    this.hadToken = hadToken;  // the request carried an access token
   }
 }
 
@@ -25,15 +28,15 @@ export const seqUrl = (name) => `/seq/${encodeURIComponent(name)}`;
 const TOKEN_STORAGE = 'keyva.token';
 const LIMIT_FIELDS = ['max_key_size', 'max_value_size', 'max_content_type_size', 'list_limit_max', 'list_limit_default'];
 
-// onConnection(reachable: boolean) after every request; onUnauthorized() after a 401.
+// onConnection(reachable: boolean) after every request; onUnauthorized(err) after a 401.
 export function createApi({ onConnection = () => {}, onUnauthorized = () => {} } = {}) {
   let limitsPromise = null;  // GET /api/limits, once it has succeeded (or while it runs)
   let limitsKnown = null;    // its answer, for the error messages
 
   // fetch() with the access token (if any) and errors turned into ApiError. A response with
   // status 2xx or 304 is returned; anything else throws, with the server's {"error"} text when
-  // it has one.
-  async function request(method, url, { body, headers } = {}) {
+  // it has one. quiet401: a 401 is only thrown, onUnauthorized is not called.
+  async function request(method, url, { body, headers, quiet401 = false } = {}) {
     const hdrs = new Headers(headers || {});
     const token = sessionStorage.getItem(TOKEN_STORAGE);
     if (token) hdrs.set('Authorization', `Bearer ${token}`);
@@ -47,19 +50,22 @@ export function createApi({ onConnection = () => {}, onUnauthorized = () => {} }
     onConnection(true);
     if (res.ok || res.status === 304) return res;
     let detail = '';
+    let parsedBody = null;
     try {
       const text = await res.text();
       try {
         const parsed = JSON.parse(text);
         detail = typeof parsed.error === 'string' ? parsed.error : '';
+        if (parsed && typeof parsed === 'object') parsedBody = parsed;
       } catch {
         detail = text.length < 200 ? text.trim() : '';
       }
     } catch {
       /* no body */
     }
-    if (res.status === 401) onUnauthorized();
-    throw new ApiError(res.status, detail, res);
+    const err = new ApiError(res.status, detail, res, { body: parsedBody, hadToken: Boolean(token) });
+    if (res.status === 401 && !quiet401) onUnauthorized(err);
+    throw err;
   }
 
   // The server's limits: {max_key_size, max_value_size, max_content_type_size, list_limit_max,
@@ -100,8 +106,16 @@ export function createApi({ onConnection = () => {}, onUnauthorized = () => {} }
     switch (err.status) {
       case 0: return 'Cannot reach the keyva server. Check that it is running, then try again.';
       case 400: return `The server did not accept the request${detail}.`;
-      case 401:
-      case 403: return 'This server needs an access token for changes. Enter it, then try again.';
+      case 401: return err.hadToken
+        ? `The server did not accept the access token${detail}. Enter another one with “Token” at the top.`
+        : 'This server needs an access token. Enter it with “Token” at the top, then try again.';
+      case 403: {
+        const body = err.body || {};
+        if (typeof body.right === 'string' && typeof body.token === 'string') {
+          return `The token ${quoted(body.token)} may not do that: it needs the right ${body.right}.`;
+        }
+        return `The server refused that${detail}.`;
+      }
       case 404: return context.key !== undefined
         ? `There is no key named ${quoted(context.key)}. It may have been deleted or expired.`
         : `The server has no ${what}.`;

@@ -1,7 +1,9 @@
 // The Counters view: atomic counters at /seq/{name}. The server keeps no list of counters, so
 // this browser remembers the names opened here (localStorage); each gets a card with its value,
-// Increment (by a step), Reset (after a confirmation) and Hide.
+// Increment (by a step), Reset (after a confirmation) and Hide. Increment and Reset are shown
+// only when the token (access.js) may write or delete that counter.
 
+import { showIfAllowed } from './access.js';
 import { ApiError, seqUrl } from './api.js';
 import { $, h } from './dom.js';
 import { confirmDialog, toast } from './dialogs.js';
@@ -43,7 +45,7 @@ function formatBigCount(digits) {
   return negative ? `−${grouped}` : grouped;
 }
 
-export function createCountersView({ api }) {
+export function createCountersView({ api, access }) {
   let names = [];           // the remembered names, newest first
   const cards = new Map();  // name -> {li, value, error, showError}
 
@@ -120,7 +122,12 @@ export function createCountersView({ api }) {
       renderList();
       $('counter-name').focus();
     });
-    return { li, value, error, showError };
+    const showAllowed = () => {
+      showIfAllowed(inc, access.can('write', 'seq', name));
+      showIfAllowed(reset, access.can('delete', 'seq', name));
+    };
+    showAllowed();
+    return { li, value, error, showError, showAllowed };
   }
 
   async function refresh(name) {
@@ -136,7 +143,10 @@ export function createCountersView({ api }) {
     }
   }
 
-  // Wiring: the form that opens (or starts) a counter by name.
+  // Wiring: what the token may do, and the form that opens (or starts) a counter by name.
+  access.onChange(() => {
+    for (const card of cards.values()) card.showAllowed();
+  });
   $('counter-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const name = $('counter-name').value.trim();
@@ -167,5 +177,9 @@ export function createCountersView({ api }) {
       }
     },
     hide() {},
+    // A new token: read every counter again with it.
+    tokenChanged() {
+      for (const name of names) refresh(name);
+    },
   };
 }

@@ -43,13 +43,16 @@ export function confirmDialog({ title, body, confirmLabel = 'Delete', danger = t
   });
 }
 
-// Asks for the server's access token, prefilled with current. onSave(token) gets a non-empty
-// token when the person confirms. Does nothing while the dialog is already open.
-export function askForToken({ current, onSave }) {
+// Asks for the server's access token, prefilled with current; error (if any) says what was wrong
+// with the last one. onSave(token) gets a non-empty token when the person confirms. Does nothing
+// while the dialog is already open.
+export function askForToken({ current, error = '', onSave }) {
   const dialog = $('token-dialog');
   if (dialog.open) return;
   const input = $('token-input');
   input.value = current || '';
+  $('token-error').textContent = error;
+  $('token-error').hidden = error === '';
   dialog.returnValue = '';
   dialog.addEventListener('close', () => {
     if (dialog.returnValue === 'ok' && input.value.trim()) onSave(input.value.trim());

@@ -8,7 +8,9 @@
 // the watch feed and calls changedElsewhere) is said at once in a warning above the form, with
 // the revision, instead of only on save; the draft and the ETag it is based on stay as they are.
 // Owns the draft's state: which key, the chosen file, whether the type came from that file.
+// An edit of a key the token (access.js) may not write has no save button.
 
+import { showIfAllowed } from './access.js';
 import { ApiError, kvUrl } from './api.js';
 import { $ } from './dom.js';
 import { showAlert, toast } from './dialogs.js';
@@ -18,7 +20,7 @@ import { go, keysHref } from './routing.js';
 import { TEXT_PREVIEW_LIMIT, classify } from './value_kind.js';
 
 // keyView: the key view (the value an edit starts from); onSaved(key) after a write.
-export function createEditor({ api, keyView, onSaved }) {
+export function createEditor({ api, access, keyView, onSaved }) {
   const editor = {
     active: false,        // a draft is open (kept when the same route comes back)
     mode: 'new',          // 'new' or 'edit'
@@ -72,6 +74,7 @@ export function createEditor({ api, keyView, onSaved }) {
     $('ed-cancel').href = backHref;
     $('ed-title').textContent = isEdit ? 'Edit key' : 'New key';
     $('ed-save').textContent = isEdit ? 'Save changes' : 'Create key';
+    showIfAllowed($('ed-save'), !isEdit || access.can('write', 'kv', r.key));
     keyInput.readOnly = isEdit;
     $('ed-key-hint').hidden = isEdit;
     $('ed-ttl-hint').textContent = 'Leave empty to keep the key until it is deleted.';

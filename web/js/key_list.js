@@ -7,11 +7,13 @@
 // listing's prefix after the listing's revision, and its changes are applied to the entries
 // loaded (a put inserts or updates a row, a delete or expiry removes it; keys past the last
 // loaded page wait for Load more), rows changed that way flash briefly; when the feed no longer
-// holds our revision the listing is read again.
+// holds our revision the listing is read again. New key is shown only where the token (access.js)
+// may write some key.
 // Keyboard: "/" focuses the filter, Down moves from it into the rows, Up/Down between rows,
 // Escape clears it; Enter on a filter holding a "/" opens that folder (or that key, when there is
 // one by that name).
 
+import { showIfAllowed } from './access.js';
 import { $, h, icon, isTypingTarget } from './dom.js';
 import { dateFormat, folderOf, formatBytes, formatCount, parseTime, quoted, shortAge } from './format.js';
 import { go, keysHref, setRouteParam } from './routing.js';
@@ -34,7 +36,7 @@ export function compareKeys(a, b) {
 
 const ENTRY_FIELDS = ['key', 'size', 'content_type', 'modified', 'etag', 'expires'];
 
-export function createKeyList({ api }) {
+export function createKeyList({ api, access }) {
   const list = {
     prefix: null,    // the folder shown
     filter: '',      // typed in the filter box: the listing's prefix is prefix + filter
@@ -203,6 +205,7 @@ export function createKeyList({ api }) {
     }
     $('crumbs').replaceChildren(...parts);
     $('new-key').href = keysHref({ prefix: list.prefix, mode: 'new' });
+    showIfAllowed($('new-key'), access.canUnder('write', 'kv', list.prefix));
   }
 
   // The rows of the loaded entries: keys directly in the folder, and one row per subfolder.
@@ -363,6 +366,9 @@ export function createKeyList({ api }) {
     if ($('view-keys').hidden || document.querySelector('dialog[open]')) return;
     event.preventDefault();
     filterInput.focus();
+  });
+  access.onChange(() => {
+    if (list.prefix !== null) renderCrumbs();
   });
   // The Keys tab puts focus in the filter, where the eye goes.
   for (const a of document.querySelectorAll('.tabs a[data-view="keys"]')) {

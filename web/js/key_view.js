@@ -11,8 +11,10 @@
 // (with a note naming the revision); a delete or an expiry is said in an alert. Each change is
 // also passed to onChangedElsewhere, so the editor can warn while the key is being edited (the
 // edit stays based on the ETag it started from). When the feed no longer holds our revision the
-// key is read again.
+// key is read again. Edit and Delete are shown only when the token (access.js) may write or
+// delete the key.
 
+import { showIfAllowed } from './access.js';
 import { ApiError, kvUrl } from './api.js';
 import { $, h } from './dom.js';
 import { confirmDialog, showAlert, toast } from './dialogs.js';
@@ -25,7 +27,7 @@ import { follow, revisionOf } from './watch.js';
 // onListChanged() after the key turned out to be gone or was deleted (the list is stale);
 // onChangedElsewhere({type, key, revision, etag?}) after the feed reported a change to the open
 // key that this page did not make (type 'put', 'delete' or 'expire').
-export function createKeyView({ api, onListChanged, onChangedElsewhere = () => {} }) {
+export function createKeyView({ api, access, onListChanged, onChangedElsewhere = () => {} }) {
   const opened = {
     key: null,          // the key shown, or null
     prefix: '',         // the folder of the route it is shown in
@@ -46,6 +48,12 @@ export function createKeyView({ api, onListChanged, onChangedElsewhere = () => {
   function revokeUrls() {
     for (const url of opened.urls) URL.revokeObjectURL(url);
     opened.urls = [];
+  }
+
+  function showAllowedActions() {
+    if (opened.key === null) return;
+    showIfAllowed($('kv-edit'), access.can('write', 'kv', opened.key));
+    showIfAllowed($('kv-delete'), access.can('delete', 'kv', opened.key));
   }
 
   function setActionsEnabled(enabled) {
@@ -283,6 +291,7 @@ export function createKeyView({ api, onListChanged, onChangedElsewhere = () => {
   }
 
   // Wiring.
+  access.onChange(showAllowedActions);
   $('kv-delete').addEventListener('click', deleteKey);
   $('kv-raw').addEventListener('click', () => {
     opened.showRaw = !opened.showRaw;
@@ -303,6 +312,7 @@ export function createKeyView({ api, onListChanged, onChangedElsewhere = () => {
       $('key-view').hidden = false;
       if (key !== opened.key || opened.needsReload) load(key);
       else if (opened.value) $('kv-edit').href = keysHref({ prefix, key, mode: 'edit' });
+      showAllowedActions();
     },
     // Hides the pane; keeps what was loaded (the editor may be working from it).
     hide() {

@@ -1,11 +1,14 @@
 // keyva's web page: browse, open, create, edit and delete keys; counters; engine stats.
 //
-// The entry module (index.html loads it; it imports the rest): makes the one API client, the
-// three views, and starts routing. Module map: api.js (the HTTP API), routing.js (the URL),
+// The entry module (index.html loads it; it imports the rest): makes the one API client, what
+// its token may do (access.js), the three views, and starts routing. A 401 opens the token
+// dialog at once (saying so when the token sent was refused); once a token is entered, the
+// views load again with it. Module map: api.js (the HTTP API), access.js, routing.js (the URL),
 // dom.js, format.js, value_kind.js, dialogs.js (shared helpers), watch.js (the change feed, which
 // keeps the key list and the open key live); keys.js composes key_list.js, key_view.js (with
 // preview.js) and editor.js; counters.js; stats.js.
 
+import { createAccess } from './access.js';
 import { createApi } from './api.js';
 import { createCountersView } from './counters.js';
 import { askForToken, toast } from './dialogs.js';
@@ -24,19 +27,44 @@ function showConnection(ok) {
   conn.title = ok ? 'Connected to the keyva server' : 'The keyva server does not answer';
 }
 
+const views = {};
+
+function enterToken(error = '') {
+  askForToken({
+    current: api.token(),
+    error,
+    onSave: async (token) => {
+      api.setToken(token);
+      await access.refresh();
+      toast(access.tokenName() ? `Using the token “${access.tokenName()}” in this tab.` : 'Token saved for this tab.');
+      for (const view of Object.values(views)) view.tokenChanged?.();
+    },
+  });
+}
+
+// The top bar's Token button: shown when the server uses tokens; names the one in use.
+function showToken() {
+  const button = $('token-button');
+  button.hidden = !access.tokensInUse();
+  const name = access.tokenName();
+  button.textContent = name ? `Token: ${name}` : 'Enter token';
+  button.title = name ? 'Use another access token' : 'Enter an access token';
+}
+
 const api = createApi({
   onConnection: showConnection,
-  onUnauthorized: () => askForToken({
-    current: api.token(),
-    onSave: (token) => {
-      api.setToken(token);
-      toast('Token saved for this tab. Try again.');
-    },
-  }),
+  onUnauthorized: (err) => enterToken(err.hadToken
+    ? `The server did not accept that token (${err.detail.replace(/\.$/, '') || 'refused'}).`
+    : ''),
 });
+const access = createAccess(api);
+access.onChange(showToken);
+$('token-button').addEventListener('click', () => enterToken());
 
-startRouting({
-  keys: createKeysView({ api }),
-  counters: createCountersView({ api }),
+Object.assign(views, {
+  keys: createKeysView({ api, access }),
+  counters: createCountersView({ api, access }),
   stats: createStatsView({ api }),
 });
+access.refresh();
+startRouting(views);
