@@ -72,10 +72,12 @@ std::optional<Weights> ParseAcceptEncoding(std::string_view header) {
         return std::nullopt;
       }
       int q = 1000;
+      std::string_view params =
+          semi == std::string_view::npos ? std::string_view() : element.substr(semi + 1);
       while (semi != std::string_view::npos) {
-        std::string_view rest = element.substr(semi + 1);
-        semi = rest.find(';');
-        std::string_view param = Trim(rest.substr(0, semi));
+        semi = params.find(';');
+        std::string_view param = Trim(params.substr(0, semi));
+        if (semi != std::string_view::npos) params.remove_prefix(semi + 1);
         size_t eq = param.find('=');
         if (eq == std::string_view::npos) return std::nullopt;
         if (Lower(Trim(param.substr(0, eq))) != "q") continue;  // other parameters: ignored
