@@ -14,7 +14,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       g++ cmake ninja-build pkg-config \
       libboost1.81-dev nlohmann-json3-dev libspdlog-dev libfmt-dev \
-      libxxhash-dev liblz4-dev libzstd-dev libssl-dev \
+      libxxhash-dev liblz4-dev libzstd-dev libssl-dev zlib1g-dev libbrotli-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -28,10 +28,11 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DKEYVA_BUILD_TESTS
  && cmake --install /build --prefix /usr/local --strip
 
 FROM debian:bookworm-slim
-# The shared libraries keyvad and keyva link (ldd): spdlog, fmt, OpenSSL, xxhash, lz4, zstd.
+# The shared libraries keyvad and keyva link (ldd): spdlog, fmt, OpenSSL, xxhash, lz4, zstd,
+# zlib and Brotli (response compression).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libspdlog1.10 libfmt9 libssl3 libxxhash0 liblz4-1 libzstd1 \
+      libspdlog1.10 libfmt9 libssl3 libxxhash0 liblz4-1 libzstd1 zlib1g libbrotli1 \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \
  && groupadd --system --gid 10001 keyva \

@@ -29,6 +29,7 @@ packages=(
   libboost1.81-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev catch2
   libxxhash-dev liblz4-dev libzstd-dev libssl-dev
+  zlib1g-dev libbrotli-dev
   clang-format
 )
 if [[ $want_browser -eq 1 ]]; then

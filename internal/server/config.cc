@@ -197,6 +197,10 @@ const std::vector<FlagSpec>& Flags() {
        "value bytes that responses in flight may hold (a value sent to many clients at once "
        "counts once); a GET that would exceed it gets 503",
        false, SizeSetter(&ServerConfig::response_memory, 1u << 20, uint64_t{1} << 40)},
+      {"compress-min-size", "SIZE", "1KiB",
+       "responses at least this large with a compressible type (text, JSON, XML, ...) are sent "
+       "gzip or br coded to clients that accept it; 0: never compress",
+       false, SizeSetter(&ServerConfig::compress_min_size, 0, uint64_t{1} << 40)},
       {"min-send-rate", "SIZE", "4KiB",
        "bytes per second a client must read a response at (each 64 KiB within 10 s plus that "
        "rate), or it is cut off; 0: each piece gets --body-timeout instead",

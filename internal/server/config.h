@@ -61,6 +61,9 @@ struct ServerConfig {
   std::string backup_dir;
   // Value bytes that responses in flight may hold (see ResponseMemory).
   uint64_t response_memory = 256u << 20;
+  // Responses to GET/HEAD at least this large are gzip/br coded when the client accepts it
+  // (content_encoding.h); 0: compression is off.
+  uint64_t compress_min_size = 1u << 10;
   // Bytes per second a client must read its response at; 0: each 64 KiB piece gets body_timeout.
   uint64_t min_send_rate = 4u << 10;
   // KEYVA_FAULT_INJECTION (tests only): a request with kFaultInjectionHeader throws on purpose —

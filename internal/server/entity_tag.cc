@@ -19,7 +19,24 @@ std::string_view Opaque(std::string_view etag) {
   return etag;
 }
 
+// The stored value's part of an opaque tag: up to the coding suffix. Stored tags are hex digits,
+// so the first '-' starts the suffix.
+std::string_view StoredOpaque(std::string_view opaque) {
+  return opaque.substr(0, opaque.find('-'));
+}
+
 }  // namespace
+
+std::string EncodedEtag(std::string_view etag, std::string_view coding) {
+  std::string out = "\"";
+  out.append(StoredOpaque(Opaque(etag))).append("-").append(coding).append("\"");
+  return out;
+}
+
+std::string_view EtagCoding(std::string_view opaque) {
+  size_t dash = opaque.find('-');
+  return dash == std::string_view::npos ? std::string_view() : opaque.substr(dash + 1);
+}
 
 std::string ComputeEtag(const ValueMeta& meta, std::string_view value) {
   char out[24];
@@ -65,18 +82,18 @@ bool ParseEtagCondition(std::string_view header, EtagCondition* out) {
 
 bool MatchesStrong(const EtagCondition& cond, std::string_view etag) {
   if (cond.any) return true;
-  std::string_view want = Opaque(etag);
+  std::string_view want = StoredOpaque(Opaque(etag));
   for (const auto& t : cond.tags) {
-    if (!t.weak && t.opaque == want) return true;
+    if (!t.weak && StoredOpaque(t.opaque) == want) return true;
   }
   return false;
 }
 
 bool MatchesWeak(const EtagCondition& cond, std::string_view etag) {
   if (cond.any) return true;
-  std::string_view want = Opaque(etag);
+  std::string_view want = StoredOpaque(Opaque(etag));
   for (const auto& t : cond.tags) {
-    if (t.opaque == want) return true;
+    if (StoredOpaque(t.opaque) == want) return true;
   }
   return false;
 }

@@ -8,6 +8,11 @@
 // matches), If-None-Match the weak one; "*" matches any existing value. For convenience an
 // unquoted token is read as if it were quoted.
 //
+// A content-coded representation of a value (content_encoding.h) has the value's tag with
+// "-CODING" inside the quotes ("0123456789abcdef-gzip"). Both comparisons ignore that suffix
+// on either side: the tag a client got for the gzip representation matches the stored value
+// (a conditional write with it works, and a 304 answers it), and nothing else does.
+//
 // Thread-safety: pure functions.
 #pragma once
 
@@ -21,6 +26,12 @@ namespace keyva::server {
 
 // "\"0123456789abcdef\"".
 std::string ComputeEtag(const ValueMeta& meta, std::string_view value);
+
+// The tag of value's representation in a content coding: "\"0123456789abcdef-gzip\"" for
+// etag "\"0123456789abcdef\"" and coding "gzip".
+std::string EncodedEtag(std::string_view etag, std::string_view coding);
+// The coding suffix of an opaque tag ("gzip" for "0123456789abcdef-gzip"); empty when none.
+std::string_view EtagCoding(std::string_view opaque);
 
 struct EtagCondition {
   struct Tag {

@@ -18,6 +18,19 @@ struct ResponseMemory::State {
   std::unordered_map<std::string, std::weak_ptr<const std::string>> live;  // guarded by mu
 };
 
+namespace {
+
+// The map key of a value in flight: key + '\0' + etag.
+std::string LiveId(std::string_view key, std::string_view etag) {
+  std::string id;
+  id.reserve(key.size() + 1 + etag.size());
+  id.append(key).push_back('\0');
+  id.append(etag);
+  return id;
+}
+
+}  // namespace
+
 ResponseMemory::ResponseMemory(uint64_t budget_bytes)
     : state_(std::make_shared<State>(budget_bytes)) {}
 
@@ -26,11 +39,7 @@ ResponseMemory::~ResponseMemory() = default;
 std::shared_ptr<const std::string> ResponseMemory::Share(std::string_view key,
                                                          std::string_view etag, std::string value) {
   if (value.size() < kShareMinBytes) return std::make_shared<const std::string>(std::move(value));
-  std::string id;
-  id.reserve(key.size() + 1 + etag.size());
-  id.append(key).push_back('\0');
-  id.append(etag);
-
+  std::string id = LiveId(key, etag);
   std::lock_guard<std::mutex> lock(state_->mu);
   auto it = state_->live.find(id);
   if (it != state_->live.end()) {
@@ -57,6 +66,17 @@ std::shared_ptr<const std::string> ResponseMemory::Share(std::string_view key,
       });
   state_->live[id] = bytes;
   return bytes;
+}
+
+std::shared_ptr<const std::string> ResponseMemory::Find(std::string_view key,
+                                                        std::string_view etag) {
+  const std::string id = LiveId(key, etag);
+  std::lock_guard<std::mutex> lock(state_->mu);
+  auto it = state_->live.find(id);
+  if (it == state_->live.end()) return nullptr;
+  std::shared_ptr<const std::string> held = it->second.lock();
+  if (held) state_->shared.fetch_add(1, std::memory_order_relaxed);
+  return held;
 }
 
 uint64_t ResponseMemory::budget() const { return state_->budget; }

@@ -39,6 +39,10 @@ class ResponseMemory {
   std::shared_ptr<const std::string> Share(std::string_view key, std::string_view etag,
                                            std::string value);
 
+  // The bytes an in-flight response holds for key at etag (counted as shared), or nullptr: lets
+  // a caller reuse a derived copy (a compressed one, content_encoding.h) instead of making it.
+  std::shared_ptr<const std::string> Find(std::string_view key, std::string_view etag);
+
   uint64_t budget() const;
   uint64_t held_bytes() const;  // charged bytes held now
   uint64_t shared() const;      // responses that reused a value in flight

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <stdexcept>
 
+#include "internal/server/content_encoding.h"
 #include "internal/server/content_md5.h"
 #include "internal/server/uri_decoding.h"
 #include "internal/server/web_assets.h"
@@ -263,6 +264,17 @@ void Router::Dispatch(Request&& req, Responder respond) {
       auto etag = res.find(http::field::etag);
       audit->Record(token, method, space, key, res.result_int(),
                     etag == res.end() ? std::string_view() : std::string_view(etag->value()));
+      inner(std::move(res));
+    };
+  }
+  // GET and HEAD responses may be gzip/br coded (content_encoding.h); installed after the HEAD
+  // wrapper, so HEAD reports the coded headers. Their responders run on this I/O thread.
+  if ((req.method() == http::verb::get || req.method() == http::verb::head) &&
+      config_.compress_min_size > 0) {
+    respond = [plan = PlanEncoding(req, config_.compress_min_size), memory = &memory_,
+               share_key = t.route == Route::kKv ? t.key : std::string(),
+               inner = std::move(respond)](Response&& res) {
+      EncodeResponse(plan, memory, share_key, &res);
       inner(std::move(res));
     };
   }

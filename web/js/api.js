@@ -25,6 +25,11 @@ export class ApiError extends Error {
 export const kvUrl = (key) => `/kv/${encodeURIComponent(key)}`;
 export const seqUrl = (name) => `/seq/${encodeURIComponent(name)}`;
 
+// The stored value's ETag from a response's ETag header: a gzip/br coded response carries the
+// stored tag with "-gzip" / "-br" inside the quotes (docs/server.md, "Compression"); the page
+// compares tags with those of listings and the watch feed, which are the stored ones.
+export const storedEtag = (etag) => (etag ? etag.replace(/-[a-z0-9]+"$/, '"') : etag);
+
 const TOKEN_STORAGE = 'keyva.token';
 const LIMIT_FIELDS = ['max_key_size', 'max_value_size', 'max_content_type_size', 'list_limit_max', 'list_limit_default'];
 

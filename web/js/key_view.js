@@ -15,7 +15,7 @@
 // delete the key.
 
 import { showIfAllowed } from './access.js';
-import { ApiError, kvUrl } from './api.js';
+import { ApiError, kvUrl, storedEtag } from './api.js';
 import { $, h } from './dom.js';
 import { confirmDialog, showAlert, toast } from './dialogs.js';
 import { dateFormat, downloadName, folderOf, formatBytes, formatCount, parseTime, quoted, relativeTime } from './format.js';
@@ -76,7 +76,7 @@ export function createKeyView({ api, access, onListChanged, onChangedElsewhere =
       value: {
         key,
         bytes: new Uint8Array(buffer),
-        etag: res.headers.get('ETag'),
+        etag: storedEtag(res.headers.get('ETag')),
         type: res.headers.get('Content-Type') || (entry && entry.content_type) || '',
         meta: entry,
         lastModified: res.headers.get('Last-Modified'),
