@@ -67,7 +67,7 @@ TEST_CASE("cors: a preflight from a listed origin is answered before any token")
   CHECK(r.status == 204);
   CHECK(r.Header("access-control-allow-origin") == kApp);
   CHECK(r.Header("access-control-allow-credentials") == "true");
-  CHECK(r.Header("access-control-allow-methods") == "GET, HEAD, PUT, POST, DELETE");
+  CHECK(r.Header("access-control-allow-methods") == "GET, HEAD, PUT, POST, DELETE, LOCK, UNLOCK");
   CHECK(r.Header("access-control-allow-headers") == "authorization,if-match,content-type");
   CHECK(r.Header("access-control-max-age") == "600");
   CHECK(r.Header("vary") == "Origin");
@@ -142,7 +142,7 @@ TEST_CASE("cors: actual requests and their errors carry the CORS headers for all
   // OPTIONS that is no preflight (no Access-Control-Request-Method) is a 405 as without CORS.
   HttpReply options = c.Send("OPTIONS", "/kv/pub/k", "", {{"Origin", kApp}});
   CHECK(options.status == 405);
-  CHECK(options.Header("allow") == "GET, HEAD, PUT, POST, DELETE");
+  CHECK(options.Header("allow") == "GET, HEAD, PUT, POST, DELETE, LOCK, UNLOCK");
 
   // Another origin gets the answer (browsers enforce CORS) but no CORS headers, so its page
   // cannot read it; requests without Origin get none either.
@@ -196,7 +196,7 @@ TEST_CASE("cors: without --cors-origins nothing changes; a bad value stops keyva
   HttpTestClient c(keyvad.port());
   HttpReply pre = c.Send("OPTIONS", "/kv/a", "", PreflightHeaders(kApp, "PUT"));
   CHECK(pre.status == 405);
-  CHECK(pre.Header("allow") == "GET, HEAD, PUT, POST, DELETE");
+  CHECK(pre.Header("allow") == "GET, HEAD, PUT, POST, DELETE, LOCK, UNLOCK");
   CheckNoAllowHeaders(pre);
   HttpReply get = c.Send("GET", "/kv/a", "", {{"Origin", kApp}});
   CHECK(get.status == 404);

@@ -174,8 +174,9 @@ TEST_CASE("EncodeResponse leaves alone what must not be coded") {
   const std::string body = Text(5000);
   auto check_untouched = [&](Response res, const EncodingPlan& plan, bool vary) {
     const std::string before = std::string(res.body().view());
+    const std::string coding_before = std::string(res[http::field::content_encoding]);
     EncodeResponse(plan, &memory, "k", &res);
-    CHECK(res.find(http::field::content_encoding) == res.end());
+    CHECK(res[http::field::content_encoding] == coding_before);
     CHECK(res.body() == before);
     CHECK((res.find(http::field::vary) != res.end()) == vary);
   };
