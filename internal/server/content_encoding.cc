@@ -14,21 +14,10 @@
 #include <stdexcept>
 
 #include "internal/server/entity_tag.h"
+#include "internal/server/header_text.h"
 
 namespace keyva::server {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // RFC 9110 §12.4.2: qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ), in
 // thousandths. nullopt when malformed.
@@ -64,10 +53,10 @@ std::optional<Weights> ParseAcceptEncoding(std::string_view header) {
   Weights w;
   while (true) {
     size_t comma = header.find(',');
-    std::string_view element = Trim(header.substr(0, comma));
+    std::string_view element = TrimOws(header.substr(0, comma));
     if (!element.empty()) {  // empty list elements are allowed (RFC 9110 §5.6.1)
       size_t semi = element.find(';');
-      std::string coding = Lower(Trim(element.substr(0, semi)));
+      std::string coding = AsciiLower(TrimOws(element.substr(0, semi)));
       if (coding.empty() || !std::all_of(coding.begin(), coding.end(), IsTokenChar)) {
         return std::nullopt;
       }
@@ -76,12 +65,12 @@ std::optional<Weights> ParseAcceptEncoding(std::string_view header) {
           semi == std::string_view::npos ? std::string_view() : element.substr(semi + 1);
       while (semi != std::string_view::npos) {
         semi = params.find(';');
-        std::string_view param = Trim(params.substr(0, semi));
+        std::string_view param = TrimOws(params.substr(0, semi));
         if (semi != std::string_view::npos) params.remove_prefix(semi + 1);
         size_t eq = param.find('=');
         if (eq == std::string_view::npos) return std::nullopt;
-        if (Lower(Trim(param.substr(0, eq))) != "q") continue;  // other parameters: ignored
-        std::optional<int> parsed = ParseQValue(Trim(param.substr(eq + 1)));
+        if (AsciiLower(TrimOws(param.substr(0, eq))) != "q") continue;  // other parameters: ignored
+        std::optional<int> parsed = ParseQValue(TrimOws(param.substr(eq + 1)));
         if (!parsed) return std::nullopt;
         q = *parsed;
       }
@@ -99,7 +88,7 @@ std::optional<Weights> ParseAcceptEncoding(std::string_view header) {
 
 // The media type of a Content-Type, lower-cased, without parameters.
 std::string MediaType(std::string_view content_type) {
-  return Lower(Trim(content_type.substr(0, content_type.find(';'))));
+  return AsciiLower(TrimOws(content_type.substr(0, content_type.find(';'))));
 }
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
@@ -186,7 +175,7 @@ void AddVary(Response* res, std::string_view token) {
   std::string_view rest = list;
   while (!rest.empty()) {
     size_t comma = rest.find(',');
-    std::string_view item = Trim(rest.substr(0, comma));
+    std::string_view item = TrimOws(rest.substr(0, comma));
     if (item == "*" || boost::beast::iequals(item, token)) return;
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
   }

@@ -4,28 +4,17 @@
 #include <algorithm>
 #include <cctype>
 
+#include "internal/server/header_text.h"
+
 namespace keyva::server {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // Calls f on each trimmed, non-empty item of a comma-separated list; stops when f returns false.
 template <class F>
 bool ForEachItem(std::string_view list, F&& f) {
   while (true) {
     const size_t comma = list.find(',');
-    std::string_view item = Trim(list.substr(0, comma));
+    std::string_view item = TrimOws(list.substr(0, comma));
     if (!item.empty() && !f(item)) return false;
     if (comma == std::string_view::npos) return true;
     list.remove_prefix(comma + 1);
@@ -73,7 +62,7 @@ bool IsSerializedOrigin(std::string_view o) {
 bool ListHas(std::string_view list, std::string_view name, bool exact = false) {
   bool found = false;
   ForEachItem(list, [&](std::string_view item) {
-    found = exact ? item == name : Lower(item) == Lower(name);
+    found = exact ? item == name : AsciiLower(item) == AsciiLower(name);
     return !found;
   });
   return found;
@@ -88,13 +77,13 @@ std::string_view Field(const RequestHeader& req, std::string_view name) {
 
 std::optional<CorsPolicy> CorsPolicy::Parse(std::string_view text, std::string* error) {
   CorsPolicy policy;
-  if (Trim(text).empty()) return policy;
-  if (Trim(text) == "*") {
+  if (TrimOws(text).empty()) return policy;
+  if (TrimOws(text) == "*") {
     policy.any_ = true;
     return policy;
   }
   const bool ok = ForEachItem(text, [&](std::string_view item) {
-    std::string origin = Lower(item);
+    std::string origin = AsciiLower(item);
     while (!origin.empty() && origin.back() == '/') origin.pop_back();  // "https://a.example/"
     if (item == "*") {
       *error = "'*' allows every origin and cannot be combined with a list";
@@ -115,7 +104,7 @@ std::optional<CorsPolicy> CorsPolicy::Parse(std::string_view text, std::string* 
 bool CorsPolicy::Allows(std::string_view origin) const {
   if (origin.empty()) return false;
   if (any_) return true;
-  const std::string lower = Lower(origin);
+  const std::string lower = AsciiLower(origin);
   return std::find(origins_.begin(), origins_.end(), lower) != origins_.end();
 }
 
@@ -130,7 +119,7 @@ CorsPolicy::RequestInfo CorsPolicy::Inspect(const RequestHeader& req) const {
 
 Response CorsPolicy::Preflight(const RequestHeader& req, std::string_view allow) const {
   const std::string_view origin = Field(req, "Origin");
-  const std::string_view method = Trim(Field(req, "Access-Control-Request-Method"));
+  const std::string_view method = TrimOws(Field(req, "Access-Control-Request-Method"));
   const std::string_view asked = Field(req, "Access-Control-Request-Headers");
   if (!Allows(origin)) {
     return MakeErrorResponse(
@@ -157,7 +146,7 @@ Response CorsPolicy::Preflight(const RequestHeader& req, std::string_view allow)
   if (!any_) res.set(http::field::access_control_allow_credentials, "true");
   res.set(http::field::access_control_allow_methods, allow);
   res.set(http::field::access_control_allow_headers,
-          Trim(asked).empty() ? kAllowedHeaders : Trim(asked));
+          TrimOws(asked).empty() ? kAllowedHeaders : TrimOws(asked));
   res.set(http::field::access_control_max_age, std::to_string(kMaxAge.count()));
   return res;
 }

@@ -3,14 +3,10 @@
 
 #include <cstdio>
 
+#include "internal/server/header_text.h"
+
 namespace keyva::server {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 std::string_view Opaque(std::string_view etag) {
   if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
@@ -47,13 +43,13 @@ std::string ComputeEtag(const ValueMeta& meta, std::string_view value) {
 
 bool ParseEtagCondition(std::string_view header, EtagCondition* out) {
   *out = EtagCondition();
-  header = Trim(header);
+  header = TrimOws(header);
   if (header == "*") {
     out->any = true;
     return true;
   }
   while (true) {
-    header = Trim(header);
+    header = TrimOws(header);
     if (header.empty()) return false;
     EtagCondition::Tag tag;
     if (header.substr(0, 2) == "W/") {
@@ -67,13 +63,13 @@ bool ParseEtagCondition(std::string_view header, EtagCondition* out) {
       header.remove_prefix(close + 1);
     } else {
       size_t end = header.find(',');
-      std::string_view token = Trim(header.substr(0, end));
+      std::string_view token = TrimOws(header.substr(0, end));
       if (token.empty() || token.find_first_of("\" \t") != std::string_view::npos) return false;
       tag.opaque = std::string(token);
       header = end == std::string_view::npos ? std::string_view() : header.substr(end);
     }
     out->tags.push_back(std::move(tag));
-    header = Trim(header);
+    header = TrimOws(header);
     if (header.empty()) return true;
     if (header.front() != ',') return false;
     header.remove_prefix(1);

@@ -4,6 +4,8 @@
 #include <boost/beast/core/string.hpp>
 #include <string>
 
+#include "internal/server/header_text.h"
+
 namespace keyva::server {
 namespace {
 
@@ -20,12 +22,6 @@ const RefusalCategory& TheRefusalCategory() {
 }
 
 constexpr int kRefused = 1;
-
-std::string_view TrimOws(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
