@@ -154,6 +154,17 @@ bool UnmodifiedSinceHolds(std::optional<int64_t> since_s, bool has_if_match, boo
   return modified_s <= *since_s;
 }
 
+bool KvStore::RefusedByLock(std::string_view key, std::string_view lock_id, int64_t now,
+                            WriteResult* r) {
+  std::optional<KeyLock> lock;
+  r->status = ReadLock(OwnerRead(), key, &lock);
+  if (!r->status.ok()) return true;
+  if (WriteAllowed(lock, lock_id, now)) return false;
+  r->outcome = WriteOutcome::kLocked;
+  r->holder = std::move(*lock);
+  return true;
+}
+
 WriteResult KvStore::Put(PutInput&& in) {
   WriteResult r;
   const int64_t now = now_micros_();
@@ -164,14 +175,7 @@ WriteResult KvStore::Put(PutInput&& in) {
     r.outcome = WriteOutcome::kTooLarge;
     return r;
   }
-  std::optional<KeyLock> lock;
-  r.status = ReadLock(OwnerRead(), in.key, &lock);
-  if (!r.status.ok()) return r;
-  if (!WriteAllowed(lock, in.lock_id, now)) {
-    r.outcome = WriteOutcome::kLocked;
-    r.holder = std::move(*lock);
-    return r;
-  }
+  if (RefusedByLock(in.key, in.lock_id, now, &r)) return r;
   OldValue old;
   // The old value decides the conditions, 201 vs 200, and keeps the mtime monotonic.
   r.status =
@@ -240,14 +244,7 @@ WriteResult KvStore::Delete(std::string_view key, const std::optional<EtagCondit
   WriteResult r;
   const int64_t now = now_micros_();
   r.revision = db_->LastSequence();
-  std::optional<KeyLock> lock;
-  r.status = ReadLock(OwnerRead(), key, &lock);
-  if (!r.status.ok()) return r;
-  if (!WriteAllowed(lock, lock_id, now)) {
-    r.outcome = WriteOutcome::kLocked;
-    r.holder = std::move(*lock);
-    return r;
-  }
+  if (RefusedByLock(key, lock_id, now, &r)) return r;
   OldValue old;
   r.status = ReadOld(key, now, if_match.has_value() || if_unmodified_since_s.has_value(), &old);
   if (!r.status.ok()) return r;

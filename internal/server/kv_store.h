@@ -262,6 +262,9 @@ class KvStore {
                      bool* exists);
   // The key's lock record (expired or not), as read. *lock empty when there is none.
   Status ReadLock(const ReadOptions& read, std::string_view key, std::optional<KeyLock>* lock);
+  // Put and Delete: true when the write must not proceed — the lock read failed (r->status) or
+  // another lock id holds the key (kLocked, r->holder).
+  bool RefusedByLock(std::string_view key, std::string_view lock_id, int64_t now, WriteResult* r);
 
   DB* const db_;
   CacheQuotas* const caches_;  // may be null
