@@ -18,7 +18,7 @@
 namespace keyva::server {
 namespace {
 
-constexpr size_t kMaxNameSize = 64;
+constexpr size_t kMaxTokenNameSize = 64;
 
 bool IsNameChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '_' || c == '-';
@@ -88,7 +88,7 @@ std::shared_ptr<const AccessToken> ParseLine(std::string_view line, std::string*
     return nullptr;
   }
   const std::string_view name = fields[0];
-  if (name.size() > kMaxNameSize || !std::all_of(name.begin(), name.end(), IsNameChar)) {
+  if (name.size() > kMaxTokenNameSize || !std::all_of(name.begin(), name.end(), IsNameChar)) {
     *error = "the name '" + std::string(name.substr(0, 80)) +
              "' must be 1 to 64 letters, digits, '.', '_' or '-'";
     return nullptr;

@@ -18,10 +18,10 @@
 namespace keyva::server {
 namespace {
 
-constexpr size_t kMaxNameSize = 128;
+constexpr size_t kMaxCheckpointNameSize = 128;
 
 bool IsValidCheckpointName(std::string_view name) {
-  if (name.empty() || name.size() > kMaxNameSize || name.front() == '.') return false;
+  if (name.empty() || name.size() > kMaxCheckpointNameSize || name.front() == '.') return false;
   for (char c : name) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '.' || c == '_' || c == '-';

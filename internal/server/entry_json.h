@@ -17,4 +17,7 @@ namespace keyva::server {
 nlohmann::json EntryJson(std::string_view key, uint64_t size, const ValueMeta& meta,
                          const std::string& etag);
 
+// s as a JSON string (quoted and escaped): how error messages name a key, a prefix or a name.
+inline std::string JsonQuote(std::string_view s) { return nlohmann::json(s).dump(); }
+
 }  // namespace keyva::server

@@ -47,8 +47,6 @@ bool ParseCondition(const Request& req, http::field field, std::optional<EtagCon
   return true;
 }
 
-std::string Quote(std::string_view s) { return nlohmann::json(s).dump(); }
-
 // If-Unmodified-Since as seconds since the epoch; nullopt when absent or not an HTTP-date (RFC
 // 9110 §13.1.4: a recipient ignores an invalid one).
 std::optional<int64_t> ParseUnmodifiedSince(const Request& req) {
@@ -69,7 +67,7 @@ bool IsFormUrlencoded(std::string_view content_type) {
 
 Response Router::CacheEntryTooLarge(const CacheQuota& cache, uint64_t entry_bytes) {
   return MakeErrorResponse(http::status::payload_too_large,
-                           "the build cache " + Quote(cache.prefix()) + " holds at most " +
+                           "the build cache " + JsonQuote(cache.prefix()) + " holds at most " +
                                std::to_string(cache.limit()) +
                                " bytes (keys + values); this entry is " +
                                std::to_string(entry_bytes) + " bytes; nothing stored");
@@ -116,11 +114,11 @@ void Router::HandleKvGet(Target&& t, const Request& req, Responder respond) {
       respond(std::move(res));
     };
     if (state->status.IsNotFound()) {
-      send(MakeErrorResponse(http::status::not_found, "no value at key " + Quote(state->key)));
+      send(MakeErrorResponse(http::status::not_found, "no value at key " + JsonQuote(state->key)));
       return;
     }
     if (!state->status.ok()) {
-      send(MakeEngineErrorResponse(state->status, "reading " + Quote(state->key)));
+      send(MakeEngineErrorResponse(state->status, "reading " + JsonQuote(state->key)));
       return;
     }
     if (state->not_modified) {
@@ -192,16 +190,16 @@ void Router::HandleKvPut(Target&& t, Request&& req, Responder respond) {
     const WriteResult& r = state->result;
     const std::string& key = state->key;
     if (!r.status.ok()) {
-      respond(MakeEngineErrorResponse(r.status, "storing " + Quote(key)));
+      respond(MakeEngineErrorResponse(r.status, "storing " + JsonQuote(key)));
       return;
     }
     if (!sync.ok()) {
-      respond(MakeEngineErrorResponse(sync, "making the write of " + Quote(key) + " durable"));
+      respond(MakeEngineErrorResponse(sync, "making the write of " + JsonQuote(key) + " durable"));
       return;
     }
     if (r.outcome == WriteOutcome::kPreconditionFailed) {
       Response res = MakeErrorResponse(http::status::precondition_failed,
-                                       "precondition failed: the value at " + Quote(key) +
+                                       "precondition failed: the value at " + JsonQuote(key) +
                                            " does not match If-Match / If-None-Match / "
                                            "If-Unmodified-Since; nothing stored");
       SetRevision(&res, r.revision);
@@ -255,23 +253,24 @@ void Router::HandleKvDelete(Target&& t, const Request& req, Responder respond) {
   };
   job.complete = [key, result, respond](const Status& sync) {
     if (!result->status.ok()) {
-      respond(MakeEngineErrorResponse(result->status, "deleting " + Quote(*key)));
+      respond(MakeEngineErrorResponse(result->status, "deleting " + JsonQuote(*key)));
       return;
     }
     if (!sync.ok()) {
-      respond(MakeEngineErrorResponse(sync, "making the delete of " + Quote(*key) + " durable"));
+      respond(
+          MakeEngineErrorResponse(sync, "making the delete of " + JsonQuote(*key) + " durable"));
       return;
     }
     Response res;
     switch (result->outcome) {
       case WriteOutcome::kPreconditionFailed:
         res = MakeErrorResponse(http::status::precondition_failed,
-                                "precondition failed: the value at " + Quote(*key) +
+                                "precondition failed: the value at " + JsonQuote(*key) +
                                     " does not match If-Match / If-Unmodified-Since; "
                                     "nothing deleted");
         break;
       case WriteOutcome::kNotFound:
-        res = MakeErrorResponse(http::status::not_found, "no value at key " + Quote(*key));
+        res = MakeErrorResponse(http::status::not_found, "no value at key " + JsonQuote(*key));
         break;
       case WriteOutcome::kLocked:
         res = LockedResponse(*key, result->holder, "deleting");
@@ -380,7 +379,7 @@ void Router::HandleSeq(Target&& t, const Request& req, Responder respond) {
   };
   job.complete = [state, method, respond](const Status& sync) {
     const CounterResult& r = state->result;
-    const std::string name = Quote(state->name);
+    const std::string name = JsonQuote(state->name);
     if (!r.status.ok()) {
       respond(MakeEngineErrorResponse(r.status, "updating counter " + name));
       return;

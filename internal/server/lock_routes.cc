@@ -4,12 +4,11 @@
 #include <memory>
 
 #include "internal/server/access_tokens.h"
+#include "internal/server/entry_json.h"
 #include "internal/server/router.h"
 
 namespace keyva::server {
 namespace {
-
-std::string Quote(std::string_view s) { return nlohmann::json(s).dump(); }
 
 std::string Param(const std::map<std::string, std::string>& params, std::string_view name) {
   auto it = params.find(std::string(name));
@@ -31,8 +30,8 @@ std::optional<Response> Router::LockIdOf(const Target& t, const Request& req, bo
 Response Router::LockedResponse(std::string_view key, const KeyLock& holder,
                                 std::string_view doing) {
   nlohmann::ordered_json body = HolderJson(key, holder);
-  body["error"] = "the key " + Quote(key) + " is locked by lock id " + Quote(holder.id) + "; " +
-                  std::string(doing) +
+  body["error"] = "the key " + JsonQuote(key) + " is locked by lock id " + JsonQuote(holder.id) +
+                  "; " + std::string(doing) +
                   " it needs that lock id (?ID= or X-Keyva-Lock); nothing changed";
   body["status"] = 423;
   return MakeOrderedJsonResponse(http::status::locked, body);
@@ -63,11 +62,11 @@ void Router::HandleKvLock(Target&& t, Request&& req, Responder respond) {
     const LockResult& r = state->result;
     const std::string& key = state->key;
     if (!r.status.ok()) {
-      respond(MakeEngineErrorResponse(r.status, "locking " + Quote(key)));
+      respond(MakeEngineErrorResponse(r.status, "locking " + JsonQuote(key)));
       return;
     }
     if (!sync.ok()) {
-      respond(MakeEngineErrorResponse(sync, "making the lock of " + Quote(key) + " durable"));
+      respond(MakeEngineErrorResponse(sync, "making the lock of " + JsonQuote(key) + " durable"));
       return;
     }
     Response res = r.outcome == LockOutcome::kHeld
@@ -107,11 +106,11 @@ void Router::HandleKvUnlock(Target&& t, Request&& req, Responder respond) {
     const LockResult& r = state->result;
     const std::string& key = state->key;
     if (!r.status.ok()) {
-      respond(MakeEngineErrorResponse(r.status, "unlocking " + Quote(key)));
+      respond(MakeEngineErrorResponse(r.status, "unlocking " + JsonQuote(key)));
       return;
     }
     if (!sync.ok()) {
-      respond(MakeEngineErrorResponse(sync, "making the unlock of " + Quote(key) + " durable"));
+      respond(MakeEngineErrorResponse(sync, "making the unlock of " + JsonQuote(key) + " durable"));
       return;
     }
     Response res =

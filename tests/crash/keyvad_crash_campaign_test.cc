@@ -43,7 +43,7 @@ namespace keyva::testing {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr int kClients = 4;
+constexpr int kCampaignClients = 4;
 constexpr int kKeysPerClient = 40;
 const std::string kStaleEtag = "\"0123456789abcdef\"";
 
@@ -173,7 +173,7 @@ void VerifyAndResolve(uint16_t port, std::vector<ClientModel>* models, int64_t* 
   uint64_t& checked = tally->checked;
   size_t live = 0;
   int64_t hot_acked = *hot, hot_unknown = 0;
-  for (int t = 0; t < kClients; t++) {
+  for (int t = 0; t < kCampaignClients; t++) {
     ClientModel& m = (*models)[t];
     for (int k = 0; k < kKeysPerClient; k++) {
       KeyState& s = m.keys[k];
@@ -244,7 +244,7 @@ TEST_CASE("crash campaign: kill -9 under mixed load keeps every acknowledged sta
   const std::string data = dir.path() + "/data";
   const std::vector<std::string> args = {"--sync=always", "--memtable-size=64KiB"};
 
-  std::vector<ClientModel> models(kClients);
+  std::vector<ClientModel> models(kCampaignClients);
   int64_t hot = 0;
   Tally tally;
   uint64_t ops = 0;
@@ -264,7 +264,7 @@ TEST_CASE("crash campaign: kill -9 under mixed load keeps every acknowledged sta
       break;
     }
     std::vector<std::thread> clients;
-    for (int t = 0; t < kClients; t++) {
+    for (int t = 0; t < kCampaignClients; t++) {
       clients.emplace_back(RunClient, keyvad.port(), t, rng(), static_cast<uint64_t>(round),
                            &models[t]);
     }

@@ -17,8 +17,6 @@
 namespace keyva::testing {
 namespace {
 
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
 // Bytes that are no text: every byte value, NULs included.
 std::string Blob(size_t n, unsigned seed) {
   std::string s(n, '\0');

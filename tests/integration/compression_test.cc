@@ -15,8 +15,6 @@ namespace {
 
 using server::ContentCoding;
 
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
 std::string Text(size_t n) {
   std::string s;
   while (s.size() < n) s += "line " + std::to_string(s.size()) + ": all work and no play\n";

@@ -11,8 +11,6 @@
 namespace keyva::testing {
 namespace {
 
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
 constexpr const char* kApp = "http://app.test:3000";
 constexpr const char* kOther = "https://b.example";
 constexpr const char* kEvil = "http://evil.test";

@@ -18,10 +18,6 @@
 namespace keyva::testing {
 namespace {
 
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
-Headers Bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
-
 // The keys of every page of GET /kv/?prefix=prefix, following next.
 std::vector<std::string> ListAll(HttpTestClient& c, const std::string& prefix, int limit,
                                  const Headers& auth) {

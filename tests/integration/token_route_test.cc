@@ -11,10 +11,6 @@
 namespace keyva::testing {
 namespace {
 
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
-Headers Bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
-
 TEST_CASE("GET /api/token lists the token's rights and expiry") {
   TempDir dir;
   WriteFile(dir.path() + "/tokens",

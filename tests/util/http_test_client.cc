@@ -19,6 +19,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "internal/server/header_text.h"
+
 namespace keyva::testing {
 
 nlohmann::json HttpReply::Json() const { return nlohmann::json::parse(body); }
@@ -29,11 +31,6 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 namespace ssl = boost::asio::ssl;
 using tcp = boost::asio::ip::tcp;
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 }  // namespace
 
@@ -78,7 +75,7 @@ struct HttpTestClient::Impl {
     HttpReply reply;
     reply.status = res.result_int();
     for (const auto& f : res) {
-      reply.headers[Lower(std::string(f.name_string()))] = std::string(f.value());
+      reply.headers[server::AsciiLower(std::string(f.name_string()))] = std::string(f.value());
     }
     reply.body = std::move(res.body());
     if (!res.keep_alive()) Disconnect();

@@ -16,6 +16,12 @@
 
 namespace keyva::testing {
 
+// Request headers, sent in this order.
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// An Authorization header with a bearer token.
+inline Headers Bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
+
 struct HttpReply {
   int status = 0;
   std::map<std::string, std::string> headers;  // names lower-cased
@@ -36,7 +42,7 @@ class HttpTestClient {
   // Sends one request (HEAD replies have no body). headers are added as given; a body is sent
   // with its Content-Length. Throws on connection errors.
   HttpReply Send(const std::string& method, const std::string& target, const std::string& body = "",
-                 const std::vector<std::pair<std::string, std::string>>& headers = {});
+                 const Headers& headers = {});
 
   HttpReply Get(const std::string& target) { return Send("GET", target); }
   HttpReply Put(const std::string& target, const std::string& body,

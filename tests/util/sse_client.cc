@@ -15,16 +15,13 @@
 #include <limits>
 #include <stdexcept>
 
+#include "internal/server/header_text.h"
+
 namespace keyva::testing {
 namespace {
 
 namespace http = boost::beast::http;
 using Clock = std::chrono::steady_clock;
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 int MillisLeft(Clock::time_point deadline) {
   const auto left =
@@ -134,7 +131,7 @@ void SseClient::Feed(const char* data, size_t n) {
     const auto& res = p.get();
     response_.status = res.result_int();
     for (const auto& f : res) {
-      response_.headers[Lower(std::string(f.name_string()))] = std::string(f.value());
+      response_.headers[server::AsciiLower(std::string(f.name_string()))] = std::string(f.value());
     }
     streaming_ = response_.status == 200 &&
                  response_.Header("content-type").rfind("text/event-stream", 0) == 0;

@@ -12,16 +12,11 @@
 #include "internal/engine/db/dbformat.h"
 #include "internal/engine/table/block_builder.h"
 #include "internal/engine/util/coding.h"
+#include "tests/unit/engine/engine_test_util.h"
 #include "tests/util/test_util.h"
 
 namespace keyva {
 namespace {
-
-std::string UserKey(int i) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "key%06d", i);
-  return buf;
-}
 
 using Entries = std::vector<std::pair<std::string, std::string>>;
 
@@ -52,7 +47,7 @@ Entries SampleEntries(int user_keys) {
   for (int i = 0; i < user_keys; i++) {
     for (SequenceNumber seq : {30, 20, 10}) {
       ValueType t = seq == 10 ? ValueType::kDeletion : ValueType::kValue;
-      entries.emplace_back(MakeInternalKey(UserKey(2 * i), seq, t),
+      entries.emplace_back(MakeInternalKey(test::NumberedKey(2 * i), seq, t),
                            t == ValueType::kDeletion ? "" : "v" + std::to_string(i * 100 + seq));
     }
   }
@@ -155,25 +150,26 @@ TEST_CASE("block: Seek to every key and between keys", "[block]") {
     }
     for (int i = 0; i < 150; i++) {
       // Between versions: (key, 25) lands on (key, 20); (key, 5) on the next user key's newest.
-      it->Seek(MakeInternalKey(UserKey(2 * i), 25, ValueType::kValue));
+      it->Seek(MakeInternalKey(test::NumberedKey(2 * i), 25, ValueType::kValue));
       REQUIRE(it->Valid());
-      CHECK(it->key() == MakeInternalKey(UserKey(2 * i), 20, ValueType::kValue));
+      CHECK(it->key() == MakeInternalKey(test::NumberedKey(2 * i), 20, ValueType::kValue));
       // Newer than every version: lands on the newest.
-      it->Seek(MakeInternalKey(UserKey(2 * i), kMaxSequenceNumber, kValueTypeForSeek));
+      it->Seek(MakeInternalKey(test::NumberedKey(2 * i), kMaxSequenceNumber, kValueTypeForSeek));
       REQUIRE(it->Valid());
-      CHECK(it->key() == MakeInternalKey(UserKey(2 * i), 30, ValueType::kValue));
+      CHECK(it->key() == MakeInternalKey(test::NumberedKey(2 * i), 30, ValueType::kValue));
       // An absent user key between two present ones.
-      it->Seek(MakeInternalKey(UserKey(2 * i + 1), kMaxSequenceNumber, kValueTypeForSeek));
+      it->Seek(
+          MakeInternalKey(test::NumberedKey(2 * i + 1), kMaxSequenceNumber, kValueTypeForSeek));
       if (i + 1 < 150) {
         REQUIRE(it->Valid());
-        CHECK(it->key() == MakeInternalKey(UserKey(2 * i + 2), 30, ValueType::kValue));
+        CHECK(it->key() == MakeInternalKey(test::NumberedKey(2 * i + 2), 30, ValueType::kValue));
       } else {
         CHECK_FALSE(it->Valid());
       }
-      it->Seek(MakeInternalKey(UserKey(2 * i), 5, ValueType::kValue));
+      it->Seek(MakeInternalKey(test::NumberedKey(2 * i), 5, ValueType::kValue));
       if (i + 1 < 150) {
         REQUIRE(it->Valid());
-        CHECK(it->key() == MakeInternalKey(UserKey(2 * i + 2), 30, ValueType::kValue));
+        CHECK(it->key() == MakeInternalKey(test::NumberedKey(2 * i + 2), 30, ValueType::kValue));
       } else {
         CHECK_FALSE(it->Valid());
       }

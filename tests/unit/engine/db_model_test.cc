@@ -47,10 +47,10 @@
 namespace keyva {
 namespace {
 
-using Model = std::map<std::string, std::string>;
+using ExpectedContents = std::map<std::string, std::string>;
 using Batch = std::vector<std::pair<std::string, std::optional<std::string>>>;
 
-void ApplyBatch(Model* m, const Batch& b) {
+void ApplyBatch(ExpectedContents* m, const Batch& b) {
   for (const auto& [k, v] : b) {
     if (v) {
       (*m)[k] = *v;
@@ -219,7 +219,7 @@ class ModelRun {
     }
   }
 
-  void CheckGet(const std::string& key, const Snapshot* snap, const Model& expect) {
+  void CheckGet(const std::string& key, const Snapshot* snap, const ExpectedContents& expect) {
     ReadOptions ro;
     ro.snapshot = snap;
     std::string v;
@@ -253,10 +253,10 @@ class ModelRun {
     REQUIRE(it->status().ok());
   }
 
-  Model Contents(const Snapshot* snap) {
+  ExpectedContents Contents(const Snapshot* snap) {
     ReadOptions ro;
     ro.snapshot = snap;
-    Model out;
+    ExpectedContents out;
     auto it = db_->NewIterator(ro);
     for (it->SeekToFirst(); it->Valid(); it->Next())
       out[std::string(it->key())] = std::string(it->value());
@@ -304,8 +304,8 @@ class ModelRun {
     env_.ClearFaults();
     power_losses_++;
     Open();
-    Model got = Contents(nullptr);
-    Model candidate = durable_;
+    ExpectedContents got = Contents(nullptr);
+    ExpectedContents candidate = durable_;
     bool matched = got == candidate;
     for (size_t k = 0; !matched && k < unsynced_.size(); k++) {
       ApplyBatch(&candidate, unsynced_[k]);
@@ -618,9 +618,9 @@ class ModelRun {
   std::mt19937_64 rng_;
   FaultEnv env_;
   std::unique_ptr<DB> db_;
-  Model model_, durable_;
+  ExpectedContents model_, durable_;
   std::vector<Batch> unsynced_;
-  std::vector<std::pair<const Snapshot*, Model>> snapshots_;
+  std::vector<std::pair<const Snapshot*, ExpectedContents>> snapshots_;
   uint64_t reopens_ = 0, power_losses_ = 0;
 
   // Concurrent readers (readers_ > 0).

@@ -8,6 +8,7 @@
 
 #include "internal/engine/db/filename.h"
 #include "internal/engine/testing/fault_env.h"
+#include "tests/unit/engine/engine_test_util.h"
 #include "tests/util/test_util.h"
 
 namespace keyva {
@@ -26,15 +27,6 @@ std::unique_ptr<DB> MustOpen(const Options& o, const std::string& dir) {
   INFO(s.ToString());
   REQUIRE(s.ok());
   return db;
-}
-
-std::string GetOr(DB* db, const std::string& key, const std::string& otherwise = "<absent>") {
-  std::string v;
-  ValueMeta m;
-  Status s = db->Get(ReadOptions(), key, &v, &m);
-  if (s.IsNotFound()) return otherwise;
-  REQUIRE(s.ok());
-  return v;
 }
 
 std::map<std::string, std::string> Contents(DB* db, const Snapshot* snap = nullptr) {
@@ -56,11 +48,11 @@ TEST_CASE("put, get, overwrite and delete", "[db]") {
   auto db = MustOpen(FaultOptions(&env), "/db");
   REQUIRE(db->Put("a", "1").ok());
   REQUIRE(db->Put("b", "2", ValueMeta{"text/plain", 42, 0}).ok());
-  CHECK(GetOr(db.get(), "a") == "1");
+  CHECK(test::GetOr(db.get(), "a") == "1");
   REQUIRE(db->Put("a", "one").ok());
-  CHECK(GetOr(db.get(), "a") == "one");
+  CHECK(test::GetOr(db.get(), "a") == "one");
   REQUIRE(db->Delete("a").ok());
-  CHECK(GetOr(db.get(), "a") == "<absent>");
+  CHECK(test::GetOr(db.get(), "a") == "<absent>");
   std::string v;
   ValueMeta m;
   REQUIRE(db->Get(ReadOptions(), "b", &v, &m).ok());
@@ -90,8 +82,8 @@ TEST_CASE("values survive reopen and flushes of many memtables", "[db]") {
   }
   auto db = MustOpen(FaultOptions(&env), "/db");
   CHECK(Contents(db.get()) == model);
-  for (const auto& [k, v] : model) CHECK(GetOr(db.get(), k) == v);
-  CHECK(GetOr(db.get(), "key0") == "<absent>");
+  for (const auto& [k, v] : model) CHECK(test::GetOr(db.get(), k) == v);
+  CHECK(test::GetOr(db.get(), "key0") == "<absent>");
 }
 
 TEST_CASE("iterator seeks and skips deleted keys", "[db]") {
@@ -147,8 +139,8 @@ TEST_CASE("a snapshot keeps seeing its point in time across flushes", "[db]") {
   CHECK(Contents(db.get(), snap) ==
         std::map<std::string, std::string>{{"gone", "here"}, {"k", "old"}});
   db->ReleaseSnapshot(snap);
-  CHECK(GetOr(db.get(), "k") == "v2999");
-  CHECK(GetOr(db.get(), "gone") == "<absent>");
+  CHECK(test::GetOr(db.get(), "k") == "v2999");
+  CHECK(test::GetOr(db.get(), "gone") == "<absent>");
 }
 
 TEST_CASE("expired values are absent to readers", "[db]") {
@@ -157,12 +149,12 @@ TEST_CASE("expired values are absent to readers", "[db]") {
   auto db = MustOpen(FaultOptions(&env), "/db");
   REQUIRE(db->Put("t", "short", ValueMeta{"", 1'000'000, 2'000'000}).ok());
   REQUIRE(db->Put("p", "forever").ok());
-  CHECK(GetOr(db.get(), "t") == "short");
+  CHECK(test::GetOr(db.get(), "t") == "short");
   env.SetNowMicros(2'000'000);
-  CHECK(GetOr(db.get(), "t") == "<absent>");
+  CHECK(test::GetOr(db.get(), "t") == "<absent>");
   CHECK(Contents(db.get()) == std::map<std::string, std::string>{{"p", "forever"}});
   REQUIRE(db->Flush().ok());
-  CHECK(GetOr(db.get(), "t") == "<absent>");
+  CHECK(test::GetOr(db.get(), "t") == "<absent>");
 }
 
 TEST_CASE("a second open of the same directory is refused while the first holds it", "[db]") {
@@ -209,8 +201,8 @@ TEST_CASE("a torn WAL tail is truncated and everything before it recovers", "[db
   REQUIRE(env.ReadRaw(wal, &data).ok());
   REQUIRE(env.WriteRaw(wal, data.substr(0, data.size() - 3)).ok());
   auto db = MustOpen(FaultOptions(&env), "/db");
-  CHECK(GetOr(db.get(), "a") == "1");
-  CHECK(GetOr(db.get(), "b") == "<absent>");
+  CHECK(test::GetOr(db.get(), "a") == "1");
+  CHECK(test::GetOr(db.get(), "b") == "<absent>");
 }
 
 TEST_CASE("a damaged record in the middle of a WAL fails open with a Corruption naming the file",
@@ -288,12 +280,12 @@ TEST_CASE("a million puts to one key leave at most one SST and under 1 MiB on di
         peak_ssts = std::max<uint64_t>(peak_ssts, test::CountFiles(dir.path(), ".sst"));
       }
     }
-    CHECK(GetOr(db.get(), "hot") == "value-999999");
+    CHECK(test::GetOr(db.get(), "hot") == "value-999999");
     DBStats stats = db->GetStats();
     CHECK(stats.memtable_compactions > 0);
   }
   auto db = MustOpen(o, dir.path());
-  CHECK(GetOr(db.get(), "hot") == "value-999999");
+  CHECK(test::GetOr(db.get(), "hot") == "value-999999");
   db.reset();
   CHECK(peak_ssts <= 1);
   CHECK(test::CountFiles(dir.path(), ".sst") <= 1);
@@ -328,12 +320,12 @@ TEST_CASE("reopen flushes the replayed WAL entries to an L0 SST and drops the ol
   }
   CHECK(wals == 1);  // only the new, empty memtable's WAL
   for (int i = 0; i < 200; i++)
-    CHECK(GetOr(db.get(), "k" + std::to_string(i)) == "v" + std::to_string(i));
+    CHECK(test::GetOr(db.get(), "k" + std::to_string(i)) == "v" + std::to_string(i));
   CHECK(Contents(db.get()).size() == 200);
   db.reset();
   db = MustOpen(o, "/db");  // and again: nothing lost, nothing doubled
   CHECK(Contents(db.get()).size() == 200);
-  CHECK(GetOr(db.get(), "k199") == "v199");
+  CHECK(test::GetOr(db.get(), "k199") == "v199");
 }
 
 TEST_CASE("lookups that keep going past a file get it compacted (seek compaction)",
@@ -356,7 +348,7 @@ TEST_CASE("lookups that keep going past a file get it compacted (seek compaction
   REQUIRE(db->GetStats().levels[0].files == 2);
   // Every lookup of a middle key probes the newer file first, then finds the key in the older.
   for (int round = 0; round < 300; round++) {
-    REQUIRE(GetOr(db.get(), key(500)) == "old500");
+    REQUIRE(test::GetOr(db.get(), key(500)) == "old500");
   }
   REQUIRE(db->WaitForBackgroundWork().ok());
   DBStats st = db->GetStats();

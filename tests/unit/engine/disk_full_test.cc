@@ -7,6 +7,7 @@
 #include "internal/engine/db.h"
 #include "internal/engine/db/filename.h"
 #include "internal/engine/testing/fault_env.h"
+#include "tests/unit/engine/engine_test_util.h"
 
 namespace keyva {
 namespace {
@@ -25,16 +26,6 @@ std::unique_ptr<DB> MustOpen(const Options& o) {
   INFO(s.ToString());
   REQUIRE(s.ok());
   return db;
-}
-
-std::string GetOr(DB* db, const std::string& key) {
-  std::string v;
-  ValueMeta m;
-  Status s = db->Get(ReadOptions(), key, &v, &m);
-  if (s.IsNotFound()) return "<absent>";
-  INFO(s.ToString());
-  REQUIRE(s.ok());
-  return v;
 }
 
 int CountWals(FaultEnv* env) {
@@ -83,8 +74,8 @@ TEST_CASE("disk full: a failed WAL write returns NoSpace, and writes resume in a
     REQUIRE(db->SyncWal().ok());  // nothing new to sync
     // Reads keep working (they need no space) and do not see the failed writes.
     env.ClearFaults();
-    CHECK(GetOr(db.get(), "a3") == "value3");
-    CHECK(GetOr(db.get(), "full0") == "<absent>");
+    CHECK(test::GetOr(db.get(), "a3") == "value3");
+    CHECK(test::GetOr(db.get(), "full0") == "<absent>");
     DBStats st = db->GetStats();
     CHECK(st.background_error.empty());
     CHECK(st.write_failures >= 5);
@@ -112,11 +103,11 @@ TEST_CASE("disk full: a failed WAL write returns NoSpace, and writes resume in a
     db = MustOpen(DiskOptions(&env, false));
     for (const auto& [k, v] : acked) {
       INFO(k);
-      CHECK(GetOr(db.get(), k) == v);
+      CHECK(test::GetOr(db.get(), k) == v);
     }
     // A failed write may or may not come back, but a key is never half-written.
     for (int i = 0; i < 5; i++) {
-      std::string got = GetOr(db.get(), "full" + std::to_string(i));
+      std::string got = test::GetOr(db.get(), "full" + std::to_string(i));
       CHECK((got == "<absent>" || got == "x"));
     }
     REQUIRE(db->VerifyIntegrity().ok());
@@ -142,8 +133,8 @@ TEST_CASE("disk full: a failed group sync fails the group; later writes are dura
   env.ClearFaults();
   env.SimulatePowerLoss();
   db = MustOpen(DiskOptions(&env, false));
-  CHECK(GetOr(db.get(), "before") == "1");
-  CHECK(GetOr(db.get(), "next") == "3");
+  CHECK(test::GetOr(db.get(), "before") == "1");
+  CHECK(test::GetOr(db.get(), "next") == "3");
 }
 
 TEST_CASE("disk full: a failed flush is retried instead of poisoning the DB", "[db][nospace]") {
@@ -157,7 +148,7 @@ TEST_CASE("disk full: a failed flush is retried instead of poisoning the DB", "[
   INFO(s.ToString());
   REQUIRE(s.IsNoSpace());
   CHECK(db->GetStats().background_error.empty());
-  CHECK(GetOr(db.get(), "k5") == std::string(100, 'v'));
+  CHECK(test::GetOr(db.get(), "k5") == std::string(100, 'v'));
   env.ClearFaults();
   REQUIRE(db->Flush().ok());
   DBStats st = db->GetStats();
@@ -166,8 +157,8 @@ TEST_CASE("disk full: a failed flush is retried instead of poisoning the DB", "[
   REQUIRE(db->Put("after", "ok").ok());
   REQUIRE(db->Close().ok());
   db = MustOpen(DiskOptions(&env, false));
-  CHECK(GetOr(db.get(), "k19") == std::string(100, 'v'));
-  CHECK(GetOr(db.get(), "after") == "ok");
+  CHECK(test::GetOr(db.get(), "k19") == std::string(100, 'v'));
+  CHECK(test::GetOr(db.get(), "after") == "ok");
 }
 
 TEST_CASE("disk full: a writer that needs room retries early, not after the whole back-off",
@@ -212,7 +203,7 @@ TEST_CASE("disk full: a writer that needs room retries early, not after the whol
   CHECK(db->GetStats().flushes >= 1);
   REQUIRE(db->Close().ok());
   db = MustOpen(DiskOptions(&env, false));
-  CHECK(GetOr(db.get(), "after") == "ok");
+  CHECK(test::GetOr(db.get(), "after") == "ok");
 }
 
 TEST_CASE("disk full with the helper thread: writes fail with NoSpace, then recover",
@@ -255,7 +246,7 @@ TEST_CASE("disk full with the helper thread: writes fail with NoSpace, then reco
   db = MustOpen(DiskOptions(&env, true));
   for (const auto& [k, v] : acked) {
     INFO(k);
-    REQUIRE(GetOr(db.get(), k) == v);
+    REQUIRE(test::GetOr(db.get(), k) == v);
   }
   REQUIRE(db->VerifyIntegrity().ok());
 }
@@ -268,10 +259,10 @@ TEST_CASE("an I/O error (not a full disk) still stops writes until reopen", "[db
   REQUIRE(db->Put("b", "2").IsIOError());
   REQUIRE_FALSE(db->Put("c", "3").ok());  // sticky
   CHECK_FALSE(db->GetStats().background_error.empty());
-  CHECK(GetOr(db.get(), "a") == "1");
+  CHECK(test::GetOr(db.get(), "a") == "1");
   db.reset();
   db = MustOpen(DiskOptions(&env, false));
-  CHECK(GetOr(db.get(), "a") == "1");
+  CHECK(test::GetOr(db.get(), "a") == "1");
   REQUIRE(db->Put("c", "3").ok());
 }
 
@@ -299,9 +290,9 @@ TEST_CASE(
     db.reset();
     env.ClearFaults();
     db = MustOpen(DiskOptions(&env, false));
-    CHECK(GetOr(db.get(), "first") == "1");
-    CHECK(GetOr(db.get(), "b") == "acknowledged");
-    std::string a = GetOr(db.get(), "a");
+    CHECK(test::GetOr(db.get(), "first") == "1");
+    CHECK(test::GetOr(db.get(), "b") == "acknowledged");
+    std::string a = test::GetOr(db.get(), "a");
     CHECK((a == "<absent>" || a == "failed"));
   }
 }

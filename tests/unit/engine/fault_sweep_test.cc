@@ -80,7 +80,7 @@ struct KeyWrite {
   std::optional<std::string> value;  // nullopt: a delete
   Ack ack;
 };
-using Model = std::map<std::string, std::vector<KeyWrite>>;
+using KeyHistories = std::map<std::string, std::vector<KeyWrite>>;
 
 // The values a key may hold after recovery: that of its last write guaranteed to survive (or
 // absent when there is none), or that of any later write (acknowledged more weakly, or failed).
@@ -132,7 +132,7 @@ bool CountsFailure(DB* db) {
 }
 
 // Runs the workload against env from scratch, recording acknowledged writes in *model.
-RunResult RunWorkload(Env* env, const Workload& w, Model* model) {
+RunResult RunWorkload(Env* env, const Workload& w, KeyHistories* model) {
   RunResult r;
   std::mt19937_64 rng(w.seed);
   Options o = SweepOptions(env);
@@ -215,7 +215,7 @@ std::string Describe(const std::optional<std::string>& v) {
 }
 
 // Reopens and checks that the DB holds an allowed value for every key, and nothing else.
-void CheckRecovered(FaultEnv* env, const Model& model, bool power_loss) {
+void CheckRecovered(FaultEnv* env, const KeyHistories& model, bool power_loss) {
   Options o = SweepOptions(env);
   std::unique_ptr<DB> db;
   Status s = DB::Open(o, "/db", &db);
@@ -275,7 +275,7 @@ TEST_CASE("fault sweep: every file operation of a workload fails once", "[fault]
   uint64_t total_ops;
   {
     FaultEnv env;
-    Model model;
+    KeyHistories model;
     RunResult r = RunWorkload(&env, w, &model);
     REQUIRE(r.db);
     REQUIRE_FALSE(r.error_seen);
@@ -309,7 +309,7 @@ TEST_CASE("fault sweep: every file operation of a workload fails once", "[fault]
       RemovalRecordingEnv env(&base);
       base.SetFailureCode(mode.code);
       base.FailOperation(k);
-      Model model;
+      KeyHistories model;
       RunResult r = RunWorkload(&env, w, &model);
       if (!env.removals.count(k)) REQUIRE(r.error_seen);
       if (mode.code == Status::Code::kNoSpace && r.db) {

@@ -20,6 +20,7 @@
 #include "internal/engine/table/sst_builder.h"
 #include "internal/engine/table/sst_reader.h"
 #include "internal/engine/testing/fault_env.h"
+#include "tests/unit/engine/engine_test_util.h"
 #include "tests/util/test_util.h"
 
 namespace keyva {
@@ -27,12 +28,6 @@ namespace {
 
 constexpr char kDir[] = "/db";
 constexpr int kKeys = 300;
-
-std::string UserKey(int i) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "key%06d", i);
-  return buf;
-}
 
 // Writes files 1..count into env (one SST content under every number); returns their metas.
 std::vector<FileMeta> MakeFiles(FaultEnv* env, uint64_t count) {
@@ -45,7 +40,8 @@ std::vector<FileMeta> MakeFiles(FaultEnv* env, uint64_t count) {
     options.block_size = 1024;
     SstBuilder builder(options, file.get());
     for (int i = 0; i < kKeys; i++) {
-      builder.Add(MakeInternalKey(UserKey(i), 1, ValueType::kValue), "value of " + UserKey(i));
+      builder.Add(MakeInternalKey(test::NumberedKey(i), 1, ValueType::kValue),
+                  "value of " + test::NumberedKey(i));
     }
     REQUIRE(builder.Finish().ok());
     REQUIRE(file->Close().ok());
@@ -77,9 +73,10 @@ size_t PinnedPerReader(FaultEnv* env, const FileMeta& f) {
 bool ReadsKey(const SstReader& reader, int i) {
   bool found = false;
   std::string key, value;
-  Status s = reader.Get(MakeInternalKey(UserKey(i), kMaxSequenceNumber, kValueTypeForSeek), true,
-                        &found, &key, &value);
-  return s.ok() && found && value == "value of " + UserKey(i);
+  Status s =
+      reader.Get(MakeInternalKey(test::NumberedKey(i), kMaxSequenceNumber, kValueTypeForSeek), true,
+                 &found, &key, &value);
+  return s.ok() && found && value == "value of " + test::NumberedKey(i);
 }
 
 }  // namespace

@@ -5,8 +5,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "internal/engine/testing/fault_env.h"
-#include "internal/server/kv_store.h"
+#include "tests/unit/server/kv_store_fixture.h"
 
 namespace keyva::server {
 namespace {
@@ -124,36 +123,9 @@ TEST_CASE("A lock record round-trips, and HolderJson shows the document first") 
   CHECK(LockKey("tf/state") == "ltf/state");
 }
 
-struct Fixture {
-  Fixture() {
-    env.SetNowMicros(1'000'000'000);
-    Options o;
-    o.env = &env;
-    REQUIRE(DB::Open(o, "/db", &db).ok());
-    store = std::make_unique<KvStore>(db.get(), [this] { return env.NowMicros(); });
-  }
-  LockResult Lock(const std::string& key, const std::string& id, int64_t ttl = 0) {
-    KeyLock l;
-    l.id = id;
-    l.document = R"({"ID":")" + id + "\"}";
-    return store->Lock(key, std::move(l), ttl);
-  }
-  WriteResult Put(const std::string& key, const std::string& lock_id = "") {
-    PutInput in;
-    in.key = key;
-    in.body = "v";
-    in.content_type = "text/plain";
-    in.lock_id = lock_id;
-    return store->Put(std::move(in));
-  }
-  FaultEnv env;
-  std::unique_ptr<DB> db;
-  std::unique_ptr<KvStore> store;
-};
-
 TEST_CASE("KvStore: a held lock refuses writes without its id, and UNLOCK frees the key") {
-  Fixture f;
-  REQUIRE(f.Put("k").outcome == WriteOutcome::kCreated);
+  test::KvStoreFixture f;
+  REQUIRE(f.PutHolding("k").outcome == WriteOutcome::kCreated);
   LockResult a = f.Lock("k", "a");
   REQUIRE(a.status.ok());
   CHECK(a.outcome == LockOutcome::kAcquired);
@@ -164,13 +136,13 @@ TEST_CASE("KvStore: a held lock refuses writes without its id, and UNLOCK frees 
   CHECK(b.lock.id == "a");
   CHECK_FALSE(b.wrote);
 
-  WriteResult w = f.Put("k");
+  WriteResult w = f.PutHolding("k");
   CHECK(w.outcome == WriteOutcome::kLocked);
   CHECK(w.holder.id == "a");
-  CHECK(f.Put("k", "b").outcome == WriteOutcome::kLocked);
+  CHECK(f.PutHolding("k", "b").outcome == WriteOutcome::kLocked);
   CHECK(f.store->Delete("k", std::nullopt, std::nullopt, "b").outcome == WriteOutcome::kLocked);
-  CHECK(f.Put("k", "a").outcome == WriteOutcome::kReplaced);
-  CHECK(f.Put("other").outcome == WriteOutcome::kCreated);  // only that key is locked
+  CHECK(f.PutHolding("k", "a").outcome == WriteOutcome::kReplaced);
+  CHECK(f.PutHolding("other").outcome == WriteOutcome::kCreated);  // only that key is locked
 
   std::optional<KeyLock> seen;
   uint64_t revision = 0;
@@ -191,7 +163,7 @@ TEST_CASE("KvStore: a held lock refuses writes without its id, and UNLOCK frees 
 }
 
 TEST_CASE("KvStore: LOCK by the holder refreshes, and a passed TTL frees the key") {
-  Fixture f;
+  test::KvStoreFixture f;
   REQUIRE(f.Lock("k", "a", 10).outcome == LockOutcome::kAcquired);
   const int64_t created = f.Lock("k", "a", 10).lock.created_us;
   f.env.SetNowMicros(f.env.NowMicros() + 5'000'000);
@@ -201,9 +173,9 @@ TEST_CASE("KvStore: LOCK by the holder refreshes, and a passed TTL frees the key
   CHECK(again.lock.expires_us == f.env.NowMicros() + 10'000'000);
   f.env.SetNowMicros(f.env.NowMicros() +
                      9'000'000);  // 14 s after the first LOCK, 9 s after the refresh
-  CHECK(f.Put("k").outcome == WriteOutcome::kLocked);
+  CHECK(f.PutHolding("k").outcome == WriteOutcome::kLocked);
   f.env.SetNowMicros(f.env.NowMicros() + 1'000'000);
-  CHECK(f.Put("k").outcome == WriteOutcome::kCreated);
+  CHECK(f.PutHolding("k").outcome == WriteOutcome::kCreated);
   CHECK(f.Lock("k", "b").outcome == LockOutcome::kAcquired);
 }
 

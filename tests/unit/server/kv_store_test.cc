@@ -4,55 +4,12 @@
 
 #include <catch2/catch.hpp>
 
-#include "internal/engine/testing/fault_env.h"
+#include "tests/unit/server/kv_store_fixture.h"
 
 namespace keyva::server {
-namespace {
-
-struct Fixture {
-  Fixture() {
-    env.SetNowMicros(1'000'000'000);
-    Options o;
-    o.env = &env;
-    REQUIRE(DB::Open(o, "/db", &db).ok());
-    store = std::make_unique<KvStore>(db.get(), [this] { return env.NowMicros(); });
-  }
-  WriteResult Put(const std::string& key, const std::string& body, const char* if_match = nullptr,
-                  const char* if_none_match = nullptr, int64_t ttl = 0) {
-    PutInput in;
-    in.key = key;
-    in.body = body;
-    in.content_type = "text/plain";
-    in.ttl_seconds = ttl;
-    if (if_match) {
-      EtagCondition c;
-      REQUIRE(ParseEtagCondition(if_match, &c));
-      in.if_match = c;
-    }
-    if (if_none_match) {
-      EtagCondition c;
-      REQUIRE(ParseEtagCondition(if_none_match, &c));
-      in.if_none_match = c;
-    }
-    return store->Put(std::move(in));
-  }
-  std::string Value(const std::string& key) {
-    KvEntry e;
-    Status s = store->Get(key, &e);
-    if (s.IsNotFound()) return "<absent>";
-    REQUIRE(s.ok());
-    return e.value;
-  }
-
-  FaultEnv env;
-  std::unique_ptr<DB> db;
-  std::unique_ptr<KvStore> store;
-};
-
-}  // namespace
 
 TEST_CASE("KvStore: put, replace and get with metadata and ETags") {
-  Fixture f;
+  test::KvStoreFixture f;
   WriteResult r = f.Put("k", "v1");
   REQUIRE(r.status.ok());
   CHECK(r.outcome == WriteOutcome::kCreated);
@@ -72,7 +29,7 @@ TEST_CASE("KvStore: put, replace and get with metadata and ETags") {
 }
 
 TEST_CASE("KvStore: conditional puts and deletes") {
-  Fixture f;
+  test::KvStoreFixture f;
   CHECK(f.Put("k", "v1", nullptr, "*").outcome == WriteOutcome::kCreated);
   WriteResult r = f.Put("k", "v2", nullptr, "*");
   CHECK(r.outcome == WriteOutcome::kPreconditionFailed);
@@ -108,7 +65,7 @@ TEST_CASE("KvStore: If-Unmodified-Since compares whole seconds and yields to If-
   CHECK(UnmodifiedSinceHolds(999'999, true, true, live));    // If-Match decides instead
   CHECK(UnmodifiedSinceHolds(999'999, false, false, live));  // no live value
   CHECK(UnmodifiedSinceHolds(std::nullopt, false, true, live));
-  Fixture f;
+  test::KvStoreFixture f;
   REQUIRE(f.Put("k", "v1").outcome == WriteOutcome::kCreated);
   PutInput in;
   in.key = "k";
@@ -122,7 +79,7 @@ TEST_CASE("KvStore: If-Unmodified-Since compares whole seconds and yields to If-
 }
 
 TEST_CASE("KvStore: ttl expiry hides values from Get and List") {
-  Fixture f;
+  test::KvStoreFixture f;
   WriteResult r = f.Put("short", "v", nullptr, nullptr, 10);
   CHECK(r.meta.expires_us == 1'000'000'000 + 10'000'000);
   f.Put("forever", "v");
@@ -136,7 +93,7 @@ TEST_CASE("KvStore: ttl expiry hides values from Get and List") {
 }
 
 TEST_CASE("KvStore: listing pages through a prefix and never shows counters") {
-  Fixture f;
+  test::KvStoreFixture f;
   for (const char* k : {"a", "b/1", "b/2", "b/3", "c"}) f.Put(k, k);
   REQUIRE(f.store->AddToCounter("b/counter", 1).status.ok());
   ListResult l = f.store->List("b/", "", 2);
@@ -162,7 +119,7 @@ TEST_CASE("KvStore: listing pages through a prefix and never shows counters") {
 }
 
 TEST_CASE("KvStore: counters add, read, reset and refuse to overflow") {
-  Fixture f;
+  test::KvStoreFixture f;
   CounterResult r = f.store->GetCounter("n");
   CHECK((r.status.ok() && r.value == 0 && !r.existed));
   r = f.store->AddToCounter("n", 5);
@@ -187,7 +144,7 @@ TEST_CASE("KvStore: counters add, read, reset and refuse to overflow") {
 }
 
 TEST_CASE("KvStore: a counter holding garbage is reported, and can be reset") {
-  Fixture f;
+  test::KvStoreFixture f;
   REQUIRE(f.db->Put(std::string(1, kCounterKeyPrefix) + "bad", "12x").ok());
   CHECK(f.store->GetCounter("bad").status.IsCorruption());
   CHECK(f.store->AddToCounter("bad", 1).status.IsCorruption());
@@ -196,7 +153,7 @@ TEST_CASE("KvStore: a counter holding garbage is reported, and can be reset") {
 }
 
 TEST_CASE("KvStore: engine write errors are returned and remembered") {
-  Fixture f;
+  test::KvStoreFixture f;
   f.env.SetFailureCode(Status::Code::kNoSpace);
   f.env.FailOperation(1, /*sticky=*/true);
   WriteResult r = f.Put("k", "v");
