@@ -11,10 +11,12 @@
 //     them, answered as an ordinary response through the session's Send.
 // A write that takes nothing for --watch-stall-timeout marks the watcher lagging: if the
 // connection drains within another such period the watcher gets a last `lagging` event and the
-// stream ends, else the connection is cut (at twice the period). A plain connection is watched
-// for the client going away, so a closed watcher frees its place at once (over TLS the next
-// write or heartbeat notices). The stream also ends when the feed is trimmed past it (`gone`)
-// or the server shuts down (OnShutdownWhileStreaming).
+// stream ends, else the connection is cut (at twice the period). One timer per stream, the
+// watchdog, judges stalls and sends heartbeats; it sleeps until the next moment either could be
+// due, so a busy stream arms no timer per write (a second, the pacing timer, spaces the writes). A
+// plain connection is watched for the client going away, so a closed watcher frees its place at
+// once (over TLS the next write or heartbeat notices). The stream also ends when the feed is
+// trimmed past it (`gone`) or the server shuts down (OnShutdownWhileStreaming).
 //
 // WatchSession is a CRTP base of the session class S. S makes it a friend and provides stream_,
 // Lowest() (the TCP stream), executor_ (its strand), ctx_ (SessionContext), parser_, phase_ and
@@ -77,10 +79,15 @@ class WatchSession {
     poll_max_events_ = w.max_events;
     poll_deadline_ = Clock::now() + w.wait;
     watch_timer_.emplace(Self().executor_);
-    stall_timer_.emplace(Self().executor_);
+    watchdog_timer_.emplace(Self().executor_);
     coalesce_timer_.emplace(Self().executor_);
     wake_scheduled_ = false;
-    if (w.sse) WatchForPeerClose();
+    write_pending_ = false;
+    if (w.sse) {
+      // The watchdog is the stream's only deadline: no per-operation expiry on the socket.
+      Self().Lowest().expires_never();
+      WatchForPeerClose();
+    }
     std::weak_ptr<S> weak = Self().shared_from_this();
     waiter_ = Self().ctx_.router.hub().NewWaiter(watch_->filter(), [weak, ex = Self().executor_] {
       boost::asio::post(ex, [weak] {
@@ -102,19 +109,20 @@ class WatchSession {
     head += watch_chunked_ ? "\r\nTransfer-Encoding: chunked\r\n\r\n" : "\r\n\r\n";
     // EventSource reconnects after a second (its default is three).
     WatchWrite("retry: 1000\n\n", std::move(head));
+    ArmWatchdog(Clock::now());
   }
 
   // A shutdown request while streaming: end the stream (or answer the long poll) now.
   void OnShutdownWhileStreaming() {
     watch_ending_ = true;
-    if (watch_idle_) watch_timer_->cancel();
+    if (watch_idle_) LeaveIdle();
     if (watch_pacing_) coalesce_timer_->cancel();
   }
 
   // The connection is closing.
   void CancelWatchTimers() {
     if (watch_timer_) watch_timer_->cancel();
-    if (stall_timer_) stall_timer_->cancel();
+    if (watchdog_timer_) watchdog_timer_->cancel();
     if (coalesce_timer_) coalesce_timer_->cancel();
   }
 
@@ -166,10 +174,17 @@ class WatchSession {
                         [self = Self().shared_from_this()] { self->WatchPump(); });
       return;
     }
-    WaitForChange(Clock::now() + Self().ctx_.config.watch_heartbeat);
+    watch_idle_ = true;  // until a wake, the watchdog's heartbeat or a shutdown (LeaveIdle)
   }
 
-  // The waiter is armed: wait until it fires (OnWatchWake cancels the timer) or until deadline.
+  // An idle stream goes on: the waiter fired, a heartbeat is due or the server is stopping.
+  void LeaveIdle() {
+    watch_idle_ = false;
+    WatchPump();
+  }
+
+  // The long poll's waiter is armed: wait until it fires (OnWatchWake cancels the timer) or until
+  // its deadline.
   void WaitForChange(Clock::time_point deadline) {
     watch_idle_ = true;
     watch_timer_->expires_at(deadline);
@@ -180,17 +195,59 @@ class WatchSession {
 
   void OnWatchWake() {
     if (!watch_idle_ || wake_scheduled_) return;
-    const Clock::time_point due = last_watch_write_ + watch_interval_;
-    if (Clock::now() >= due) {
+    if (!watch_sse_) {
       watch_timer_->cancel();
       return;
     }
+    const Clock::time_point due = last_watch_write_ + watch_interval_;
+    if (Clock::now() >= due) return LeaveIdle();
     wake_scheduled_ = true;
     coalesce_timer_->expires_at(due);
     coalesce_timer_->async_wait([self = Self().shared_from_this()](boost::beast::error_code ec) {
       self->wake_scheduled_ = false;
-      if (!ec && self->watch_idle_) self->watch_timer_->cancel();
+      if (!ec && self->watch_idle_ && self->phase_ == S::Phase::kStreaming && self->watch_)
+        self->LeaveIdle();
     });
+  }
+
+  // The watchdog sleeps until the stream's heartbeat is due (a period after its last write) or,
+  // while a write is out, until that write would stall, whichever comes first as of `now`;
+  // OnWatchdog then looks again. A busy stream has moved on by then: the timer is just armed for
+  // the new moment, once per heartbeat period rather than once per write.
+  void ArmWatchdog(Clock::time_point now) {
+    const auto stall = Self().ctx_.config.watch_stall_timeout;
+    const auto heartbeat = Self().ctx_.config.watch_heartbeat;
+    Clock::time_point at = last_watch_write_ + heartbeat;
+    if (at <= now) at = now + heartbeat;  // one is due already (heartbeat_due_): look a period on
+    if (write_pending_) at = std::min(at, write_started_ + (watch_lagging_ ? 2 * stall : stall));
+    watchdog_timer_->expires_at(std::max(at, now + std::chrono::milliseconds(1)));
+    watchdog_timer_->async_wait(
+        [self = Self().shared_from_this()](boost::beast::error_code ec) { self->OnWatchdog(ec); });
+  }
+
+  void OnWatchdog(boost::beast::error_code ec) {
+    if (ec || Self().phase_ != S::Phase::kStreaming || !watch_ || watch_final_) return;
+    const Clock::time_point now = Clock::now();
+    const auto stall = Self().ctx_.config.watch_stall_timeout;
+    if (write_pending_) {
+      if (watch_lagging_ && now >= write_started_ + 2 * stall) {
+        spdlog::debug("{}: a lagging watcher took nothing for another stall timeout: cut",
+                      Self().remote_);
+        return Self().CloseNow();  // the pending write fails and finishes the watch
+      }
+      if (!watch_lagging_ && now >= write_started_ + stall) {
+        watch_lagging_ = true;  // the write's completion ends the stream with `lagging`
+        Self().ctx_.metrics.WatcherCut();
+        spdlog::debug("{}: a watcher took nothing for the stall timeout", Self().remote_);
+      }
+    } else if (now >= last_watch_write_ + Self().ctx_.config.watch_heartbeat) {
+      heartbeat_due_ = true;  // sent once the stream is caught up (WatchPump)
+      if (watch_idle_) {
+        LeaveIdle();
+        if (Self().phase_ != S::Phase::kStreaming || !watch_ || watch_final_) return;
+      }
+    }
+    ArmWatchdog(now);
   }
 
   // A plain connection is watched for the client going away (it never sends on a stream), so a
@@ -228,14 +285,11 @@ class WatchSession {
     WatchForPeerClose();
   }
 
-  // ec is success when the deadline passed (heartbeat, or the long poll's wait), aborted when
-  // woken or asked to shut down.
-  void OnWatchTimer(boost::beast::error_code ec) {
+  // The long poll's deadline passed, or it was woken or asked to shut down.
+  void OnWatchTimer(boost::beast::error_code) {
     watch_idle_ = false;
     if (Self().phase_ == S::Phase::kClosing || !watch_) return;
-    if (!watch_sse_) return PollOnce();
-    if (!ec) heartbeat_due_ = true;
-    WatchPump();
+    PollOnce();
   }
 
   // Writes frames as the body's next bytes (one chunk under HTTP/1.1, as they are under 1.0),
@@ -252,18 +306,8 @@ class WatchSession {
       }
       tail = watch_out_.empty() ? (last ? "0\r\n\r\n" : "") : (last ? "\r\n0\r\n\r\n" : "\r\n");
     }
-    last_watch_write_ = Clock::now();
-    const auto stall = Self().ctx_.config.watch_stall_timeout;
-    Self().Lowest().expires_after(2 *
-                                  stall);  // the hard cut; the stall timer marks it lagging first
-    stall_timer_->expires_after(stall);
-    stall_timer_->async_wait([self = Self().shared_from_this()](boost::beast::error_code ec) {
-      if (!ec && !self->watch_lagging_ && self->phase_ == S::Phase::kStreaming) {
-        self->watch_lagging_ = true;
-        self->ctx_.metrics.WatcherCut();
-        spdlog::debug("{}: a watcher took nothing for the stall timeout", self->remote_);
-      }
-    });
+    last_watch_write_ = write_started_ = Clock::now();
+    write_pending_ = true;  // the watchdog judges how long it takes
     const std::array<boost::asio::const_buffer, 3> pieces{
         boost::asio::buffer(watch_head_), boost::asio::buffer(watch_out_),
         boost::asio::buffer(tail.data(), tail.size())};
@@ -275,7 +319,7 @@ class WatchSession {
   }
 
   void OnWatchWritten(boost::beast::error_code ec, size_t bytes) {
-    stall_timer_->cancel();
+    write_pending_ = false;
     Self().written_ += bytes;
     if (ec || watch_final_) return FinishWatch(ec);
     if (watch_out_.capacity() > 4 * kWatchPieceBytes) std::string().swap(watch_out_);
@@ -368,22 +412,24 @@ class WatchSession {
 
   std::unique_ptr<WatchStream> watch_;
   std::shared_ptr<WatchHub::Waiter> waiter_;
-  std::optional<boost::asio::steady_timer> watch_timer_;  // heartbeat, or the long poll's deadline
-  std::optional<boost::asio::steady_timer> stall_timer_;
+  std::optional<boost::asio::steady_timer> watch_timer_;     // the long poll's deadline
+  std::optional<boost::asio::steady_timer> watchdog_timer_;  // stalls and heartbeats (ArmWatchdog)
   std::optional<boost::asio::steady_timer> coalesce_timer_;  // OnWatchWake's short wait, the pacing
   bool wake_scheduled_ = false;
+  bool write_pending_ = false;  // a WatchWrite is out, since write_started_
+  Clock::time_point write_started_{};
   Clock::time_point last_watch_write_{};
   std::string watch_head_;  // the bytes being written: head (response head, chunk size line),
   std::string watch_out_;   // frames, and a constant tail (WatchWrite)
   std::chrono::milliseconds watch_interval_ = WatchHub::kMinWriteInterval;
   bool watch_sse_ = true;
   bool watch_chunked_ = true;
-  bool watch_idle_ = false;     // waiting on watch_timer_ for a change
+  bool watch_idle_ = false;     // caught up, waiting for a change (the long poll: on watch_timer_)
   bool watch_pacing_ = false;   // waiting on coalesce_timer_ after a write (OnWatchWritten)
   bool watch_ending_ = false;   // write what is pending, then the end of the stream
   bool watch_lagging_ = false;  // a write took nothing for the stall timeout
   bool watch_final_ = false;    // the last bytes are being written
-  bool heartbeat_due_ = false;  // the heartbeat timer fired: send one unless events go out
+  bool heartbeat_due_ = false;  // the watchdog found it due: send one unless events go out
   size_t poll_max_events_ = 0;
   Clock::time_point poll_deadline_;
 };
