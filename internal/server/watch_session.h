@@ -108,8 +108,8 @@ class WatchSession {
     head.append(kRevisionHeader).append(": ").append(std::to_string(watch_->cursor()));
     head += watch_chunked_ ? "\r\nTransfer-Encoding: chunked\r\n\r\n" : "\r\n\r\n";
     // EventSource reconnects after a second (its default is three).
+    watchdog_at_ = Clock::time_point::max();  // the first write arms it
     WatchWrite("retry: 1000\n\n", std::move(head));
-    ArmWatchdog(Clock::now());
   }
 
   // A shutdown request while streaming: end the stream (or answer the long poll) now.
@@ -220,13 +220,15 @@ class WatchSession {
     Clock::time_point at = last_watch_write_ + heartbeat;
     if (at <= now) at = now + heartbeat;  // one is due already (heartbeat_due_): look a period on
     if (write_pending_) at = std::min(at, write_started_ + (watch_lagging_ ? 2 * stall : stall));
-    watchdog_timer_->expires_at(std::max(at, now + std::chrono::milliseconds(1)));
+    watchdog_at_ = std::max(at, now + std::chrono::milliseconds(1));
+    watchdog_timer_->expires_at(watchdog_at_);
     watchdog_timer_->async_wait(
         [self = Self().shared_from_this()](boost::beast::error_code ec) { self->OnWatchdog(ec); });
   }
 
   void OnWatchdog(boost::beast::error_code ec) {
-    if (ec || Self().phase_ != S::Phase::kStreaming || !watch_ || watch_final_) return;
+    if (ec || Self().phase_ != S::Phase::kStreaming || !watch_) return;
+    if (watch_final_ && !write_pending_) return;  // the stream is finishing
     const Clock::time_point now = Clock::now();
     const auto stall = Self().ctx_.config.watch_stall_timeout;
     if (write_pending_) {
@@ -308,6 +310,10 @@ class WatchSession {
     }
     last_watch_write_ = write_started_ = Clock::now();
     write_pending_ = true;  // the watchdog judges how long it takes
+    // Armed for later than this write could stall (a heartbeat period longer than the stall
+    // timeout, or the first write): bring it forward.
+    if (watchdog_at_ > write_started_ + Self().ctx_.config.watch_stall_timeout)
+      ArmWatchdog(write_started_);
     const std::array<boost::asio::const_buffer, 3> pieces{
         boost::asio::buffer(watch_head_), boost::asio::buffer(watch_out_),
         boost::asio::buffer(tail.data(), tail.size())};
@@ -416,7 +422,8 @@ class WatchSession {
   std::optional<boost::asio::steady_timer> watchdog_timer_;  // stalls and heartbeats (ArmWatchdog)
   std::optional<boost::asio::steady_timer> coalesce_timer_;  // OnWatchWake's short wait, the pacing
   bool wake_scheduled_ = false;
-  bool write_pending_ = false;  // a WatchWrite is out, since write_started_
+  bool write_pending_ = false;       // a WatchWrite is out, since write_started_
+  Clock::time_point watchdog_at_{};  // when the watchdog is armed to look next
   Clock::time_point write_started_{};
   Clock::time_point last_watch_write_{};
   std::string watch_head_;  // the bytes being written: head (response head, chunk size line),
