@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian package keyva needs to build, test and run. Idempotent: safe to run again.
-# Usage: scripts/install-deps.sh [--browser] [--bench] [--tidy]
-#   --browser adds Chromium + Node for the web-page tests;
+# Usage: scripts/install-deps.sh [--tests] [--bench] [--tidy]
+#   --tests adds what scripts/test.sh needs beyond the build: Chromium + Node for the web-page
+#           tests, gdb for the stacks of a test's keyvad that does not stop when told;
 #   --tidy adds clang-tidy for scripts/check-tidy.sh (a by-hand check);
 #   --bench adds the peer engines, wrk, gnuplot and the HTTP peers for bench/run.sh (nginx,
 #           etcd, webdis + redis). bench/http/run.sh starts its own instances of those servers on
@@ -9,12 +10,12 @@
 #           install) and disabled/stopped afterwards.
 set -euo pipefail
 
-want_browser=0
+want_tests=0
 want_bench=0
 want_tidy=0
 for arg in "$@"; do
   case "$arg" in
-    --browser) want_browser=1 ;;
+    --tests) want_tests=1 ;;
     --bench) want_bench=1 ;;
     --tidy) want_tidy=1 ;;
     *) echo "unknown option: $arg" >&2; exit 2 ;;
@@ -32,8 +33,8 @@ packages=(
   zlib1g-dev libbrotli-dev
   clang-format
 )
-if [[ $want_browser -eq 1 ]]; then
-  packages+=(chromium)
+if [[ $want_tests -eq 1 ]]; then
+  packages+=(chromium gdb)
   # Node.js 20 and npm may come from elsewhere (the machine image's nodejs bundles npm and
   # conflicts with Debian's npm package): only ask Debian for them when they are missing.
   command -v node >/dev/null || packages+=(nodejs)

@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # The server and cmd/ use only the engine's public headers (fails fast, before any install/build).
 scripts/check-includes.sh
-scripts/install-deps.sh --browser
+scripts/install-deps.sh --tests
 # Every tracked C++ file is clang-formatted (needs the clang-format install-deps.sh brings).
 scripts/check-format.sh
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)

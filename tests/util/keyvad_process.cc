@@ -7,11 +7,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -26,7 +28,6 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
-// Waits for pid up to timeout_ms; returns the wait status or -1 on timeout.
 // Waits for pid to exit, polling every poll_ms and calling between_polls (when set) before each
 // pause. Returns its wait status, -1 on timeout, -2 if it is not our child.
 int WaitFor(pid_t pid, int timeout_ms, int poll_ms = 10,
@@ -133,6 +134,21 @@ KeyvadProcess::~KeyvadProcess() {
 
 std::string KeyvadProcess::Log() const { return ReadFile(log_path_); }
 
+void KeyvadProcess::ReportHang(pid_t pid, int sig, int timeout_ms) const {
+  // What it was doing: the end of its log and, where gdb is installed, every thread's stack.
+  const std::string log = Log();
+  const size_t tail = std::min<size_t>(log.size(), 8192);
+  std::cerr << "keyvad (pid " << pid << ") did not exit within " << timeout_ms << " ms of signal "
+            << sig << "; the end of its log:\n"
+            << log.substr(log.size() - tail) << std::endl;
+  if (std::system("command -v gdb >/dev/null 2>&1") == 0) {
+    const std::string gdb = "gdb -p " + std::to_string(pid) +
+                            " -batch -nx -ex 'thread apply all bt' </dev/null 1>&2 2>/dev/null";
+    std::cerr << "its threads:" << std::endl;
+    (void)std::system(gdb.c_str());
+  }
+}
+
 int KeyvadProcess::Stop(int sig, int timeout_ms) { return AwaitStop(sig, timeout_ms, false); }
 
 int KeyvadProcess::StopInsistently(int sig, int timeout_ms) {
@@ -146,6 +162,7 @@ int KeyvadProcess::AwaitStop(int sig, int timeout_ms, bool repeat) {
   int status = repeat ? WaitFor(pid, timeout_ms, 1, [pid, sig] { kill(pid, sig); })
                       : WaitFor(pid, timeout_ms);
   if (status == -1) {
+    ReportHang(pid, sig, timeout_ms);
     kill(pid_, SIGKILL);
     WaitFor(pid_, 10000);
     pid_ = -1;

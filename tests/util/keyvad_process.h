@@ -52,7 +52,8 @@ class KeyvadProcess {
   std::string Log() const;
 
   // Sends sig and waits for the process. Returns its exit code, or 128 + signal when it was
-  // killed by a signal. -1 if it did not exit within timeout_ms (it is then SIGKILLed).
+  // killed by a signal. -1 if it did not exit within timeout_ms: its log's end and (with gdb
+  // installed) its threads' stacks go to stderr, and it is SIGKILLed.
   int Stop(int sig, int timeout_ms = 30000);
   // Stop(), but sig is sent again every millisecond until the process exits: what an impatient
   // operator or supervisor does.
@@ -60,6 +61,8 @@ class KeyvadProcess {
 
  private:
   int AwaitStop(int sig, int timeout_ms, bool repeat);
+  // A stop that timed out: writes the log's end and the threads' stacks to stderr.
+  void ReportHang(pid_t pid, int sig, int timeout_ms) const;
 
   TempDir dir_;
   std::string data_dir_;
