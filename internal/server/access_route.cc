@@ -28,7 +28,8 @@ namespace {
 
 bool IsReadRoute(RouteId id) {
   return id == RouteId::kKv || id == RouteId::kKvList || id == RouteId::kSeq ||
-         id == RouteId::kWatch || id == RouteId::kStats || id == RouteId::kMetrics;
+         id == RouteId::kSeqList || id == RouteId::kWatch || id == RouteId::kStats ||
+         id == RouteId::kMetrics;
 }
 
 Response Unauthorized(std::string_view message) {
@@ -139,6 +140,12 @@ std::optional<Response> Router::Authorize(const Request& req, const Target& t) c
       if (token.CanReadSome(KeySpace::kKv, prefix)) return std::nullopt;
       return Forbidden(token, Right::kRead, KeySpace::kKv, prefix,
                        "any key under " + Quoted("prefix", prefix));
+    }
+    case Route::kSeqList: {
+      const std::string prefix = param("prefix");
+      if (token.CanReadSome(KeySpace::kSeq, prefix)) return std::nullopt;
+      return Forbidden(token, Right::kRead, KeySpace::kSeq, prefix,
+                       "any counter under " + Quoted("prefix", prefix));
     }
     case Route::kWatch: {
       if (t.params.count("key") != 0) {

@@ -63,6 +63,25 @@ bool IsFormUrlencoded(std::string_view content_type) {
   return boost::beast::iequals(media, "application/x-www-form-urlencoded");
 }
 
+// A listing's delimiter: a few bytes (S3's folders use "/").
+constexpr size_t kMaxDelimiterSize = 16;
+
+// A token that reads only some of a listing's keys: the listing shows (and counts) only those,
+// and looks at no more than ten pages' worth of the others before it answers (a page may then
+// hold fewer than limit items; next goes on from where it stopped).
+void HideUnreadable(const std::shared_ptr<const AccessToken>& token, KeySpace space,
+                    ListRequest* request) {
+  if (!token || token->CanReadAll(space, request->prefix)) return;
+  request->visible = [token, space](std::string_view key) {
+    return token->Allows(Right::kRead, space, key);
+  };
+  request->max_hidden = 10 * request->limit;
+}
+
+nlohmann::json NextCursor(const std::optional<std::string>& next) {
+  return next ? nlohmann::json(*next) : nlohmann::json(nullptr);
+}
+
 }  // namespace
 
 Response Router::CacheEntryTooLarge(const CacheQuota& cache, uint64_t entry_bytes) {
@@ -288,54 +307,29 @@ void Router::HandleKvDelete(Target&& t, const Request& req, Responder respond) {
 
 void Router::HandleKvList(Target&& t, Responder respond) {
   struct State {
-    std::string prefix, after;
-    size_t limit = kDefaultListLimit;
-    std::shared_ptr<const AccessToken> token;  // set: keep only the keys it may read
+    std::string prefix, after, delimiter;
+    ListRequest request;
     ListResult result;
   };
   auto state = std::make_shared<State>();
   state->prefix = t.params["prefix"];
   state->after = t.params["after"];
-  state->limit = t.limit.value_or(kDefaultListLimit);
-  if (t.token && !t.token->CanReadAll(KeySpace::kKv, state->prefix)) state->token = t.token;
+  state->delimiter = t.params["delimiter"];
+  if (state->delimiter.size() > kMaxDelimiterSize) {
+    respond(MakeErrorResponse(http::status::bad_request,
+                              "the delimiter is " + std::to_string(state->delimiter.size()) +
+                                  " bytes; the limit is " + std::to_string(kMaxDelimiterSize)));
+    return;
+  }
+  state->request.prefix = state->prefix;
+  state->request.after = state->after;
+  state->request.delimiter = state->delimiter;
+  state->request.limit = t.limit.value_or(kDefaultListLimit);
+  HideUnreadable(t.token, KeySpace::kKv, &state->request);
   StorageJob job;
   job.run = [state](KvStore& store) {
-    if (!state->token) {
-      state->result = store.List(state->prefix, state->after, state->limit);
-      return false;
-    }
-    // Page through the store, keeping the readable keys, until the page is full or about
-    // kMaxScanPages pages of keys were looked at; next is then the last key looked at, so the
-    // client's next page goes on from there (a page may hold fewer than limit keys). The
-    // revision is the first read's: a watch from it misses none of the later changes.
-    constexpr int kMaxScanPages = 10;
-    ListResult& out = state->result;
-    std::string after = state->after;
-    for (int page = 0; page < kMaxScanPages; page++) {
-      ListResult r = store.List(state->prefix, after, state->limit);
-      if (page == 0) out.revision = r.revision;
-      if (!r.status.ok()) {
-        out.status = r.status;
-        return false;
-      }
-      for (size_t i = 0; i < r.entries.size(); i++) {
-        ListEntry& e = r.entries[i];
-        if (out.entries.size() == state->limit) {
-          out.next = out.entries.back().key;  // more follow (e and maybe others)
-          return false;
-        }
-        after = e.key;
-        if (state->token->Allows(Right::kRead, KeySpace::kKv, e.key)) {
-          out.entries.push_back(std::move(e));
-        }
-      }
-      if (!r.next) {
-        out.next.reset();
-        return false;
-      }
-      after = *r.next;
-      out.next = after;
-    }
+    // The revision is the page's one snapshot: a watch from it misses none of the later changes.
+    state->result = store.List(state->request);
     return false;
   };
   job.complete = [state, respond](const Status&) {
@@ -346,10 +340,53 @@ void Router::HandleKvList(Target&& t, Responder respond) {
     }
     nlohmann::json keys = nlohmann::json::array();
     for (const ListEntry& e : r.entries) keys.push_back(EntryJson(e.key, e.size, e.meta, e.etag));
-    nlohmann::json body = {{"keys", std::move(keys)},
-                           {"next", r.next ? nlohmann::json(*r.next) : nlohmann::json(nullptr)},
-                           {"revision", r.revision}};
+    nlohmann::json body = {
+        {"keys", std::move(keys)}, {"next", NextCursor(r.next)}, {"revision", r.revision}};
+    if (!state->delimiter.empty()) {
+      nlohmann::json folders = nlohmann::json::array();
+      for (const ListFolder& f : r.folders) {
+        folders.push_back({{"prefix", f.prefix}, {"keys", f.keys}, {"size", f.size}});
+      }
+      body["folders"] = std::move(folders);
+    }
     Response res = MakeJsonResponse(http::status::ok, body);
+    SetRevision(&res, r.revision);
+    respond(std::move(res));
+  };
+  storage_->Read(std::move(job));  // on this I/O thread
+}
+
+void Router::HandleSeqList(Target&& t, Responder respond) {
+  struct State {
+    std::string prefix, after;
+    ListRequest request;
+    CounterListResult result;
+  };
+  auto state = std::make_shared<State>();
+  state->prefix = t.params["prefix"];
+  state->after = t.params["after"];
+  state->request.prefix = state->prefix;
+  state->request.after = state->after;
+  state->request.limit = t.limit.value_or(kDefaultListLimit);
+  HideUnreadable(t.token, KeySpace::kSeq, &state->request);
+  StorageJob job;
+  job.run = [state](KvStore& store) {
+    state->result = store.ListCounters(state->request);
+    return false;
+  };
+  job.complete = [state, respond](const Status&) {
+    const CounterListResult& r = state->result;
+    if (!r.status.ok()) {
+      respond(MakeEngineErrorResponse(r.status, "listing counters"));
+      return;
+    }
+    nlohmann::json counters = nlohmann::json::array();
+    for (const CounterEntry& c : r.counters) {
+      counters.push_back({{"name", c.name}, {"value", c.value}});
+    }
+    Response res = MakeJsonResponse(http::status::ok, {{"counters", std::move(counters)},
+                                                       {"next", NextCursor(r.next)},
+                                                       {"revision", r.revision}});
     SetRevision(&res, r.revision);
     respond(std::move(res));
   };

@@ -1,8 +1,10 @@
 // Values, listings and counters on the engine; see kv_store.h.
 #include "internal/server/kv_store.h"
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
+#include <memory>
 
 #include "internal/server/entry_json.h"
 
@@ -283,43 +285,166 @@ WriteResult KvStore::Delete(std::string_view key, const std::optional<EtagCondit
   return r;
 }
 
-ListResult KvStore::List(std::string_view prefix, std::string_view after, size_t limit) {
-  ListResult r;
-  const std::string engine_prefix = ValueKey(prefix);
+namespace {
+
+// The smallest string sorting after every string that starts with prefix (prefix ends in a byte
+// below 0xff here: it is a key-space tag, or ends in a delimiter).
+std::string PrefixEnd(std::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
+  if (!end.empty()) end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+  return end;
+}
+
+struct ListPage {
+  Status status;
+  std::optional<std::string> next;
+  uint64_t revision = 0;
+};
+
+// The one walk of every listing: the live keys of key space `tag` as request says, from one
+// snapshot. add_key(key, iterator) takes a key directly under the prefix; add_folder(folder)
+// takes a folder with its counts (never empty). Keys the request does not show are skipped.
+template <typename AddKey, typename AddFolder>
+ListPage WalkListing(DB* db, int64_t now, char tag, const ListRequest& request, AddKey&& add_key,
+                     AddFolder&& add_folder) {
+  ListPage page;
+  const std::string_view prefix = request.prefix;
+  const std::string_view delimiter = request.delimiter;
+  const size_t limit = std::max<size_t>(1, request.limit);
+  const auto engine_key = [tag](std::string_view key) {
+    std::string k(1, tag);
+    return k.append(key);
+  };
   // One snapshot: the page is one state, and its revision says which.
-  const Snapshot* snapshot = db_->GetSnapshot();
-  r.revision = snapshot->sequence();
+  const Snapshot* snapshot = db->GetSnapshot();
+  page.revision = snapshot->sequence();
   ReadOptions read = PublishedRead();
   read.snapshot = snapshot;
   read.fill_cache = false;
-  std::unique_ptr<DBIterator> it = db_->NewIterator(read);
-  db_->ReleaseSnapshot(snapshot);  // the iterator keeps reading at its sequence
-  const bool after_in_range = !after.empty() && after >= prefix;
-  if (after_in_range) {
-    const std::string start = ValueKey(after);
+  std::unique_ptr<DBIterator> it = db->NewIterator(read);
+  db->ReleaseSnapshot(snapshot);  // the iterator keeps reading at its sequence
+
+  const std::string_view after = request.after;
+  const size_t after_folder = delimiter.empty() || !after.starts_with(prefix)
+                                  ? std::string_view::npos
+                                  : after.find(delimiter, prefix.size());
+  if (after.empty() || after < prefix) {
+    it->Seek(engine_key(prefix));
+  } else if (after_folder != std::string_view::npos) {
+    // A folder's cursor: go on after every key in it.
+    it->Seek(PrefixEnd(engine_key(after.substr(0, after_folder + delimiter.size()))));
+  } else {
+    const std::string start = engine_key(after);
     it->Seek(start);
     if (it->Valid() && it->key() == start) it->Next();
-  } else {
-    it->Seek(engine_prefix);
   }
-  const int64_t now = now_micros_();
-  for (; it->Valid(); it->Next()) {
-    std::string_view k = it->key();
-    if (k.substr(0, engine_prefix.size()) != engine_prefix) break;
-    const ValueMeta& meta = it->meta();
-    if (meta.ExpiredAt(now)) continue;
-    if (r.entries.size() == limit) {
-      r.next = r.entries.back().key;
+
+  const std::string engine_prefix = engine_key(prefix);
+  const auto hidden_by = [&request](std::string_view key) {
+    return request.visible && !request.visible(key);
+  };
+  size_t items = 0;
+  size_t hidden = 0;
+  std::string last;  // the last item's cursor
+  while (it->Valid() && it->key().starts_with(engine_prefix)) {
+    const std::string_view key = it->key().substr(1);
+    if (it->meta().ExpiredAt(now)) {
+      it->Next();
+      continue;
+    }
+    const size_t split =
+        delimiter.empty() ? std::string_view::npos : key.find(delimiter, prefix.size());
+    if (split == std::string_view::npos) {
+      if (hidden_by(key)) {
+        if (++hidden >= request.max_hidden) {
+          page.next = std::string(key);
+          break;
+        }
+        it->Next();
+        continue;
+      }
+      if (items == limit) {
+        page.next = last;  // more follow
+        break;
+      }
+      add_key(key, *it);
+      items++;
+      last = key;
+      it->Next();
+      continue;
+    }
+    if (items == limit) {
+      page.next = last;
       break;
     }
-    ListEntry e;
-    e.key = std::string(k.substr(1));
-    e.size = it->value().size();
-    e.meta = meta;
-    e.etag = ComputeEtag(meta, it->value());
-    r.entries.push_back(std::move(e));
+    ListFolder folder;
+    folder.prefix = std::string(key.substr(0, split + delimiter.size()));
+    const std::string engine_folder = engine_key(folder.prefix);
+    for (; it->Valid() && it->key().starts_with(engine_folder); it->Next()) {
+      if (it->meta().ExpiredAt(now)) continue;
+      if (hidden_by(it->key().substr(1))) {
+        hidden++;
+        continue;
+      }
+      folder.keys++;
+      folder.size += it->value().size();
+    }
+    if (folder.keys > 0) {
+      last = folder.prefix;
+      add_folder(std::move(folder));
+      items++;
+    } else if (hidden >= request.max_hidden) {
+      page.next = std::move(folder.prefix);
+      break;
+    }
   }
-  r.status = it->status();
+  page.status = it->status();
+  return page;
+}
+
+}  // namespace
+
+ListResult KvStore::List(const ListRequest& request) {
+  ListResult r;
+  ListPage page = WalkListing(
+      db_, now_micros_(), kValueKeyPrefix, request,
+      [&r](std::string_view key, const DBIterator& it) {
+        ListEntry e;
+        e.key = std::string(key);
+        e.size = it.value().size();
+        e.meta = it.meta();
+        e.etag = ComputeEtag(it.meta(), it.value());
+        r.entries.push_back(std::move(e));
+      },
+      [&r](ListFolder&& folder) { r.folders.push_back(std::move(folder)); });
+  r.status = std::move(page.status);
+  r.next = std::move(page.next);
+  r.revision = page.revision;
+  return r;
+}
+
+CounterListResult KvStore::ListCounters(const ListRequest& request) {
+  CounterListResult r;
+  ListRequest names = request;
+  names.delimiter = {};  // counters have no folders
+  ListPage page = WalkListing(
+      db_, now_micros_(), kCounterKeyPrefix, names,
+      [&r](std::string_view name, const DBIterator& it) {
+        CounterEntry c;
+        c.name = std::string(name);
+        const std::string_view text = it.value();
+        auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), c.value);
+        if ((ec != std::errc() || ptr != text.data() + text.size()) && r.status.ok()) {
+          r.status = Status::Corruption("counter '" + c.name + "' holds '" +
+                                        std::string(text.substr(0, 40)) + "', not a number");
+        }
+        r.counters.push_back(std::move(c));
+      },
+      [](ListFolder&&) {});
+  if (r.status.ok()) r.status = std::move(page.status);
+  r.next = std::move(page.next);
+  r.revision = page.revision;
   return r;
 }
 

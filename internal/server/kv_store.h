@@ -38,9 +38,9 @@
 // had passed is reported as an expire), so the quota holds after every acknowledged write and
 // across a crash. A Get hit touches its entry (the one thing a read does to the accounting).
 //
-// Thread-safety: the read operations Get, GetLock, List and GetCounter may be called from any
-// thread, concurrently with each other and with the owner; they read the DB's published view.
-// Put, Delete, Lock, Unlock, AddToCounter, ResetCounter and TakeWriteError only on the DB's
+// Thread-safety: the read operations Get, GetLock, List, ListCounters and GetCounter may be called
+// from any thread, concurrently with each other and with the owner; they read the DB's published
+// view. Put, Delete, Lock, Unlock, AddToCounter, ResetCounter and TakeWriteError only on the DB's
 // owner thread.
 #pragma once
 
@@ -124,11 +124,47 @@ struct ListEntry {
   std::string etag;
 };
 
+// What a listing asks for (List, ListCounters).
+struct ListRequest {
+  std::string_view prefix;  // the keys (names) starting with it
+  std::string_view after;   // sorting after it (exclusive; empty = from the start)
+  size_t limit = 100;       // at most this many items (keys, folders, counters) in the page
+  // Non-empty (values only): keys whose rest after prefix holds it are grouped into folders, one
+  // per prefix + the rest up to and including its first delimiter, each with the exact count and
+  // total value size of the live keys under it; `after` may then name a folder, and the page
+  // goes on after every key in it.
+  std::string_view delimiter;
+  // Set: only keys (names) it returns true for are listed or counted in a folder. A page then
+  // stops after looking at max_hidden keys it hid, with next where it stopped, so a reader of
+  // few keys among many gets pages (maybe empty ones) in bounded time.
+  std::function<bool(std::string_view)> visible;
+  size_t max_hidden = 1000;
+};
+
+struct ListFolder {
+  std::string prefix;  // the request's prefix + the rest up to and including the delimiter
+  uint64_t keys = 0;   // live (visible) keys under it
+  uint64_t size = 0;   // their value bytes
+};
+
 struct ListResult {
   Status status;
-  std::vector<ListEntry> entries;
+  std::vector<ListEntry> entries;   // keys directly under the prefix, in order
+  std::vector<ListFolder> folders;  // with a delimiter: the folders, in order
   std::optional<std::string> next;  // the cursor for the following page ("after"), if any
   uint64_t revision = 0;            // the one state the page was read from
+};
+
+struct CounterEntry {
+  std::string name;
+  int64_t value = 0;
+};
+
+struct CounterListResult {
+  Status status;
+  std::vector<CounterEntry> counters;
+  std::optional<std::string> next;  // as ListResult::next
+  uint64_t revision = 0;
 };
 
 struct CounterResult {
@@ -196,10 +232,18 @@ class KvStore {
   // The key's lock as readers see it: *lock empty when none is held (or it expired). Any thread.
   Status GetLock(std::string_view key, std::optional<KeyLock>* lock, uint64_t* revision);
 
-  // Up to limit live keys starting with prefix and sorting after `after` (exclusive; empty =
-  // from the start), ascending, from one consistent state. next is set when more keys follow.
-  // Any thread.
-  ListResult List(std::string_view prefix, std::string_view after, size_t limit);
+  // Up to request.limit live keys (and, with a delimiter, folders) as ListRequest says,
+  // ascending, from one consistent state. next is set when more may follow. Any thread.
+  ListResult List(const ListRequest& request);
+  ListResult List(std::string_view prefix, std::string_view after, size_t limit) {
+    ListRequest request;
+    request.prefix = prefix;
+    request.after = after;
+    request.limit = limit;
+    return List(request);
+  }
+  // Up to request.limit counters with their values, as List (no delimiter). Any thread.
+  CounterListResult ListCounters(const ListRequest& request);
 
   // Adds by to counter name (absent counts as 0) and stores the sum.
   CounterResult AddToCounter(std::string_view name, int64_t by);

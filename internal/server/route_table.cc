@@ -10,7 +10,8 @@ namespace {
 constexpr int64_t kMaxTtlSeconds = int64_t{10'000'000'000};  // ~317 years
 
 const RouteSpec kRoutes[] = {
-    // Exact routes first: "/kv/" is the listing, "/kv/{key}" a value.
+    // Exact routes first: "/kv/" is the listing, "/kv/{key}" a value; "/seq/" and "/seq/{name}"
+    // alike.
     {RouteId::kKvList,
      "/kv/",
      "/kv/",
@@ -19,7 +20,7 @@ const RouteSpec kRoutes[] = {
      "GET, HEAD",
      nullptr,
      false,
-     {"prefix", "after", "limit"},
+     {"prefix", "after", "limit", "delimiter"},
      {}},
     {RouteId::kKv,
      "/kv/{key}",
@@ -31,10 +32,20 @@ const RouteSpec kRoutes[] = {
      true,
      {},
      {"ttl"}},
+    {RouteId::kSeqList,
+     "/seq/",
+     "/seq/",
+     "/seq",
+     false,
+     "GET, HEAD",
+     nullptr,
+     false,
+     {"prefix", "after", "limit"},
+     {}},
     {RouteId::kSeq,
      "/seq/{name}",
      "/seq/",
-     "/seq",
+     "",
      true,
      "GET, HEAD, POST, DELETE",
      "counter name",

@@ -21,6 +21,7 @@ enum class RouteId {
   kKv,
   kKvList,
   kSeq,
+  kSeqList,  // GET /seq/: the counters
   kWatch,
   kHealth,
   kMetrics,

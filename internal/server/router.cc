@@ -91,6 +91,10 @@ std::optional<Response> Router::Resolve(const Request& req, Target* t) const {
     return MakeErrorResponse(http::status::bad_request,
                              "the key is empty: use /kv/{key} to write or delete a value");
   }
+  if (route->id == Route::kSeqList && IsWrite(method)) {
+    return MakeErrorResponse(http::status::bad_request,
+                             "the counter name is empty: use /seq/{name} to add to a counter");
+  }
   // A CORS preflight: answered here, before the 405 check and before any token (cors.h).
   if (cors_.Inspect(req).preflight) return cors_.Preflight(req, route->allow);
   if (!RouteAllows(*route, req.method_string())) return MethodNotAllowed(route->allow, req);
@@ -303,6 +307,9 @@ void Router::Dispatch(Request&& req, Responder respond) {
       return;
     case Route::kSeq:
       HandleSeq(std::move(t), req, std::move(respond));
+      return;
+    case Route::kSeqList:
+      HandleSeqList(std::move(t), std::move(respond));
       return;
     case Route::kHealth:
       HandleHealth(std::move(respond));

@@ -169,6 +169,7 @@ class Router {
   // With a token that may read only some keys under the prefix, the page holds only those.
   void HandleKvList(Target&& t, Responder respond);
   void HandleSeq(Target&& t, const Request& req, Responder respond);
+  void HandleSeqList(Target&& t, Responder respond);
   void HandleHealth(Responder respond);
   void HandleMetrics(Responder respond);
   void HandleStats(Responder respond);

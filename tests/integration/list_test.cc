@@ -1,7 +1,11 @@
-// Integration tests of GET /kv/?prefix=&after=&limit=: order, filtering, paging and limits.
+// Integration tests of GET /kv/?prefix=&after=&limit=&delimiter=: order, filtering, paging,
+// folders and limits.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "tests/util/http_test_client.h"
 #include "tests/util/keyvad_process.h"
@@ -102,6 +106,61 @@ TEST_CASE("listing limits: default 100, at most 1000, bad values 400") {
   CHECK(c.Get("/kv/?sort=desc").status == 400);
   CHECK(c.Get("/kv/?prefix=a&prefix=b").status == 400);
   CHECK(c.Get("/kv/?prefix=" + std::string(1025, 'p')).status == 414);
+}
+
+TEST_CASE("listing with a delimiter shows every folder with its count and size, paged") {
+  KeyvadProcess keyvad({.args = {"--sync=none"}});
+  HttpTestClient c(keyvad.port());
+  // Most keys in the folder that sorts first: the page still reaches every folder.
+  for (int i = 0; i < 250; i++) {
+    REQUIRE(c.Put("/kv/cache/" + std::to_string(1000 + i), "12345", "text/plain").status == 201);
+  }
+  for (const char* k : {"config/app.json", "config/db/main.yaml", "docs/readme", "images/a.png",
+                        "logs/today", "readme", "users/ann", "users/bob", "zeta"}) {
+    REQUIRE(c.Put(std::string("/kv/") + k, "v", "text/plain").status == 201);
+  }
+  HttpReply r = c.Get("/kv/?delimiter=/");
+  REQUIRE(r.status == 200);
+  nlohmann::json j = r.Json();
+  std::vector<std::string> folders, keys;
+  for (const auto& f : j["folders"]) folders.push_back(f["prefix"]);
+  for (const auto& k : j["keys"]) keys.push_back(k["key"]);
+  CHECK(folders ==
+        std::vector<std::string>{"cache/", "config/", "docs/", "images/", "logs/", "users/"});
+  CHECK(keys == std::vector<std::string>{"readme", "zeta"});
+  CHECK(j["folders"][0]["keys"] == 250);
+  CHECK(j["folders"][0]["size"] == 1250);
+  CHECK(j["folders"][1]["keys"] == 2);
+  CHECK(j["next"].is_null());
+  CHECK(r.Header("x-keyva-revision") == std::to_string(j["revision"].get<uint64_t>()));
+
+  // One folder down; and pages of two items, folders and keys together, each cursor going on
+  // after the folder it names.
+  j = c.Get("/kv/?prefix=config/&delimiter=/").Json();
+  CHECK(j["keys"].size() == 1);
+  CHECK(j["folders"] == nlohmann::json::parse(R"([{"prefix":"config/db/","keys":1,"size":1}])"));
+  std::vector<std::string> items;
+  std::string after;
+  for (int page = 0; page < 20; page++) {
+    std::string target = "/kv/?delimiter=%2F&limit=2";
+    if (!after.empty()) target += "&after=" + after;
+    j = c.Get(target).Json();
+    CHECK(j["keys"].size() + j["folders"].size() <= 2);
+    for (const auto& f : j["folders"]) items.push_back(f["prefix"]);
+    for (const auto& k : j["keys"]) items.push_back(k["key"]);
+    if (j["next"].is_null()) break;
+    after = j["next"];
+  }
+  std::sort(items.begin(), items.end());
+  CHECK(items == std::vector<std::string>{"cache/", "config/", "docs/", "images/", "logs/",
+                                          "readme", "users/", "zeta"});
+
+  // Without a delimiter the listing is as before: no folders field.
+  CHECK_FALSE(c.Get("/kv/?limit=1").Json().contains("folders"));
+  // A delimiter of more than 16 bytes is refused with a reason.
+  r = c.Get("/kv/?delimiter=" + std::string(17, '-'));
+  CHECK(r.status == 400);
+  CHECK(r.Json()["error"].get<std::string>().find("delimiter") != std::string::npos);
 }
 
 }  // namespace keyva::testing

@@ -358,4 +358,32 @@ TEST_CASE("keyva token new prints a token and the tokens-file line that grants i
   CHECK(RunProgram(KEYVA_CLI_PATH, {url, "--token", token, "put", "other"}, &out, {}, "x") == 1);
 }
 
+TEST_CASE("folder listings count and counter listings show only what a token may read") {
+  TempDir dir;
+  const std::string tokens = dir.path() + "/tokens";
+  WriteFile(tokens, TokenLine("some", "some-tok", "read:kv/a/ read:kv/mixed/open read:seq/c/"));
+  KeyvadProcess keyvad(
+      {.args = {"--tokens-file=" + tokens, "--auth-token=all-tok", "--auth-reads"}});
+  HttpTestClient c(keyvad.port());
+  for (const char* key : {"a/1", "a/2", "b/1", "mixed/open", "mixed/secret", "top"}) {
+    REQUIRE(c.Send("PUT", std::string("/kv/") + key, "vv", Bearer("all-tok")).status == 201);
+  }
+  for (const char* name : {"a/n", "c/n", "c/m"}) {
+    REQUIRE(c.Send("POST", std::string("/seq/") + name, "", Bearer("all-tok")).status == 200);
+  }
+  HttpReply r = c.Send("GET", "/kv/?delimiter=/", "", Bearer("some-tok"));
+  REQUIRE(r.status == 200);
+  CHECK(r.Json()["folders"] == nlohmann::json::parse(R"([{"prefix":"a/","keys":2,"size":4},
+                                                        {"prefix":"mixed/","keys":1,"size":2}])"));
+  CHECK(r.Json()["keys"].empty());
+  CHECK(c.Send("GET", "/kv/?delimiter=/", "", Bearer("all-tok")).Json()["folders"].size() == 3);
+
+  r = c.Send("GET", "/seq/", "", Bearer("some-tok"));
+  REQUIRE(r.status == 200);
+  CHECK(r.Json()["counters"] ==
+        nlohmann::json::parse(R"([{"name":"c/m","value":1},{"name":"c/n","value":1}])"));
+  CHECK(c.Send("GET", "/seq/?prefix=a/", "", Bearer("some-tok")).status == 403);
+  CHECK(c.Send("GET", "/seq/", "").status == 401);
+}
+
 }  // namespace keyva::testing

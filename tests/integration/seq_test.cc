@@ -1,4 +1,4 @@
-// Integration tests of /seq/{name}: atomic counters.
+// Integration tests of /seq/{name}: atomic counters; and GET /seq/, the list of them.
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <limits>
@@ -96,6 +96,46 @@ TEST_CASE("concurrent increments are atomic") {
   CHECK(*all.rbegin() == kThreads * kEach);
   HttpTestClient c(keyvad.port());
   CHECK(c.Get("/seq/hits").Json()["value"] == kThreads * kEach);
+}
+
+TEST_CASE("GET /seq/ lists the counters with their values, paged by prefix") {
+  KeyvadProcess keyvad;
+  HttpTestClient c(keyvad.port());
+  HttpReply r = c.Get("/seq/");
+  REQUIRE(r.status == 200);
+  CHECK(r.Json()["counters"].empty());
+  CHECK(r.Json()["next"].is_null());
+  for (const char* name : {"orders", "visits/home", "visits/about", "visits/blog"}) {
+    REQUIRE(c.Send("POST", std::string("/seq/") + name + "?by=3").status == 200);
+  }
+  REQUIRE(c.Put("/kv/visits/not-a-counter", "7", "text/plain").status == 201);
+  REQUIRE(c.Send("POST", "/seq/orders?by=-10").status == 200);
+
+  nlohmann::json j = c.Get("/seq").Json();
+  REQUIRE(j["counters"].size() == 4);
+  CHECK(j["counters"][0] == nlohmann::json::parse(R"({"name":"orders","value":-7})"));
+  CHECK(j["counters"][1]["name"] == "visits/about");
+  CHECK(j["revision"].is_number_unsigned());
+
+  j = c.Get("/seq/?prefix=visits/&limit=2").Json();
+  REQUIRE(j["counters"].size() == 2);
+  CHECK(j["next"] == "visits/blog");
+  j = c.Get("/seq/?prefix=visits/&limit=2&after=visits/blog").Json();
+  REQUIRE(j["counters"].size() == 1);
+  CHECK(j["counters"][0]["name"] == "visits/home");
+  CHECK(j["next"].is_null());
+
+  // A reset counter leaves the list; HEAD has no body; bad parameters are 400.
+  REQUIRE(c.Delete("/seq/orders").status == 204);
+  CHECK(c.Get("/seq/").Json()["counters"].size() == 3);
+  r = c.Send("HEAD", "/seq/");
+  CHECK(r.status == 200);
+  CHECK(r.body.empty());
+  CHECK(c.Get("/seq/?limit=0").status == 400);
+  CHECK(c.Get("/seq/?delimiter=/").status == 400);
+  r = c.Send("DELETE", "/seq/");
+  CHECK(r.status == 400);
+  CHECK(r.Json()["error"].get<std::string>().find("counter name is empty") != std::string::npos);
 }
 
 }  // namespace keyva::testing
