@@ -15,6 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # The server and cmd/ use only the engine's public headers (fails fast, before any install/build).
 scripts/check-includes.sh
+# Every test name reaches CTest whole (a ';' would register a test that runs nothing).
+scripts/check-test-names.sh
 scripts/install-deps.sh --tests
 # Every tracked C++ file is clang-formatted (needs the clang-format install-deps.sh brings).
 scripts/check-format.sh

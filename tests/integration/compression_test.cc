@@ -204,7 +204,7 @@ TEST_CASE("If-None-Match and If-Match accept the ETag of any coding of the same 
   }
 }
 
-TEST_CASE("listings, /metrics, /api/stats and the web page are coded; watches are not") {
+TEST_CASE("listings, /metrics, /api/stats and the web page are coded, watches are not") {
   KeyvadProcess keyvad;
   HttpTestClient c(keyvad.port());
   const std::string before = c.Get("/healthz").Header("x-keyva-revision");

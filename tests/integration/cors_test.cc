@@ -189,7 +189,7 @@ TEST_CASE("cors: '*' answers every origin with '*' and never with credentials") 
   CHECK(get.Header("access-control-expose-headers").find("X-Keyva-Revision") != std::string::npos);
 }
 
-TEST_CASE("cors: without --cors-origins nothing changes; a bad value stops keyvad") {
+TEST_CASE("cors: without --cors-origins nothing changes, a bad value stops keyvad") {
   KeyvadProcess keyvad;
   HttpTestClient c(keyvad.port());
   HttpReply pre = c.Send("OPTIONS", "/kv/a", "", PreflightHeaders(kApp, "PUT"));

@@ -51,7 +51,7 @@ TEST_CASE("finding 1: a trailer or header field of 64 KiB and more is refused, n
   CHECK(keyvad.Stop(SIGTERM) == 0);
 }
 
-TEST_CASE("finding 2: no Transfer-Encoding but a final chunked frames a body; nothing smuggles") {
+TEST_CASE("finding 2: no Transfer-Encoding but a final chunked frames a body, nothing smuggles") {
   KeyvadProcess keyvad;
   HttpTestClient c(keyvad.port());
   REQUIRE(c.Put("/kv/victim", "alive", "text/plain").status == 201);
@@ -264,7 +264,7 @@ TEST_CASE("finding 9: curl's default form type counts as no type, so the value i
             .Json()["content_type"] == "text/plain; charset=utf-8");
 }
 
-TEST_CASE("HTTP/1.2 is served as 1.1; another major version gets 505") {
+TEST_CASE("HTTP/1.2 is served as 1.1, another major version gets 505") {
   KeyvadProcess keyvad;
   std::string raw = RawExchange(keyvad.port(),
                                 "GET /healthz HTTP/1.2\r\nHost: x\r\n"

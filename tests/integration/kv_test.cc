@@ -71,7 +71,7 @@ TEST_CASE("PUT stores a value that GET and HEAD serve with its headers") {
   CHECK(c.requests_on_connection() == 5);
 }
 
-TEST_CASE("POST stores like PUT; keys keep slashes and are percent-decoded") {
+TEST_CASE("POST stores like PUT, keys keep slashes and are percent-decoded") {
   KeyvadProcess keyvad;
   HttpTestClient c(keyvad.port());
   CHECK(c.Send("POST", "/kv/images/logo", "x",
@@ -80,7 +80,8 @@ TEST_CASE("POST stores like PUT; keys keep slashes and are percent-decoded") {
   HttpReply get = c.Get("/kv/images/logo");
   CHECK(get.status == 200);
   CHECK(get.body == "x");
-  CHECK(get.Header("content-type") == "application/x-www-form-urlencoded");
+  // curl's type for every -d upload is not kept: the bytes are sniffed (docs/server.md).
+  CHECK(get.Header("content-type").rfind("text/plain", 0) == 0);
 
   CHECK(c.Put("/kv/a%20b%2Fc+d", "v", "text/plain").status == 201);
   CHECK(c.Get("/kv/a%20b/c+d").body == "v");
@@ -125,11 +126,14 @@ TEST_CASE("a stored HTML value is sandboxed and not sniffed") {
   CHECK(get.Header("x-content-type-options") == "nosniff");
 }
 
-TEST_CASE("DELETE is 200 with the key and revision, then 404; GET of an absent key is 404 JSON") {
+TEST_CASE("DELETE is 200 with the key and revision, then 404, GET of an absent key is 404 JSON") {
   KeyvadProcess keyvad;
   HttpTestClient c(keyvad.port());
   CheckErrorJson(c.Get("/kv/nothing"), 404);
-  CheckErrorJson(c.Send("HEAD", "/kv/nothing"), 404);
+  HttpReply head = c.Send("HEAD", "/kv/nothing");  // the same head, no body
+  CHECK(head.status == 404);
+  CHECK(head.Header("content-type") == "application/json");
+  CHECK(head.body.empty());
   REQUIRE(c.Put("/kv/k", "v", "text/plain").status == 201);
   HttpReply del = c.Delete("/kv/k");
   CHECK(del.status == 200);
@@ -256,7 +260,7 @@ TEST_CASE("bad keys and parameters are refused with 400 or 414") {
   CheckErrorJson(c.Put("/kv/t", "v", "text/" + std::string(300, 'x')), 400);
 }
 
-TEST_CASE("unsupported methods get 405 with Allow; unknown routes 404") {
+TEST_CASE("unsupported methods get 405 with Allow, unknown routes 404") {
   KeyvadProcess keyvad;
   HttpTestClient c(keyvad.port());
   HttpReply r = c.Send("PATCH", "/kv/k", "v");

@@ -89,7 +89,7 @@ TEST_CASE("SIGTERM sent again and again while keyvad shuts down still ends in ex
   }
 }
 
-TEST_CASE("bad flags exit 2 with a message; --help documents every flag and its default") {
+TEST_CASE("bad flags exit 2 with a message, --help documents every flag and its default") {
   std::string out;
   CHECK(RunProgram(KEYVAD_PATH, {"--help"}, &out) == 0);
   for (const char* flag : {"--addr",        "KEYVA_ADDR",       "0.0.0.0:8080",
@@ -129,7 +129,7 @@ TEST_CASE("bad flags exit 2 with a message; --help documents every flag and its 
   CHECK(out.find("KEYVA_SYNC") != std::string::npos);
 }
 
-TEST_CASE("environment variables configure keyvad; flags override them") {
+TEST_CASE("environment variables configure keyvad, flags override them") {
   KeyvadProcess keyvad({.env = {{"KEYVA_MAX_KEY_SIZE", "4"}, {"KEYVA_MAX_VALUE_SIZE", "8"}}});
   HttpTestClient c(keyvad.port());
   CHECK(c.Put("/kv/abcd", "12345678", "text/plain").status == 201);

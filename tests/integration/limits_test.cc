@@ -86,7 +86,7 @@ TEST_CASE("headers over --max-header-size get 431") {
   CHECK(c.Get("/healthz").status == 200);
 }
 
-TEST_CASE("a value without Content-Length is 411; malformed requests are 400") {
+TEST_CASE("a value without Content-Length is 411, malformed requests are 400") {
   KeyvadProcess keyvad;
   std::string raw = RawExchange(keyvad.port(), "PUT /kv/k HTTP/1.1\r\nHost: x\r\n\r\n");
   CHECK(StatusOf(raw) == 411);

@@ -125,7 +125,7 @@ SlowResult RunSlowClients(uint16_t port, Clock::time_point until) {
 
 }  // namespace
 
-TEST_CASE("500 slow-header connections are dropped by the header timeout; others are served",
+TEST_CASE("500 slow-header connections are dropped by the header timeout, others are served",
           "[slow_clients]") {
   const long limit = RaiseOpenFileLimit(2 * kSlowConnections + 256);
   REQUIRE(limit >= kSlowConnections + 64);

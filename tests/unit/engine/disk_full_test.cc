@@ -114,7 +114,7 @@ TEST_CASE("disk full: a failed WAL write returns NoSpace, and writes resume in a
   }
 }
 
-TEST_CASE("disk full: a failed group sync fails the group; later writes are durable",
+TEST_CASE("disk full: a failed group sync fails the group, later writes are durable",
           "[db][nospace]") {
   FaultEnv env;
   env.SetFailureCode(Status::Code::kNoSpace);

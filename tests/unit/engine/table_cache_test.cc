@@ -95,7 +95,7 @@ TEST_CASE("table cache: the number of shards follows max_open_files", "[table_ca
   CHECK(shards(1000) == 16);
 }
 
-TEST_CASE("table cache: Get opens a file once; Evict closes it and drops its blocks",
+TEST_CASE("table cache: Get opens a file once, Evict closes it and drops its blocks",
           "[table_cache]") {
   FaultEnv env;
   const auto files = MakeFiles(&env, 3);

@@ -111,7 +111,7 @@ TEST_CASE("CacheQuota: victims are exactly a model LRU's, the limit always holds
   }
 }
 
-TEST_CASE("CacheQuotas: finds the cache of a key; overlapping specs are refused") {
+TEST_CASE("CacheQuotas: finds the cache of a key, overlapping specs are refused") {
   CacheQuotas caches({{"bazel/", 10}, {"gradle/", 20}});
   CHECK(caches.Find("bazel/ac/00")->limit() == 10);
   CHECK(caches.Find("gradle/k")->prefix() == "gradle/");
@@ -214,7 +214,7 @@ TEST_CASE("KvStore cache: puts evict the least recently used in the same batch, 
   CHECK(f.StoredBytes() == 33);
 }
 
-TEST_CASE("KvStore cache: an entry over the whole quota is refused; nothing changes") {
+TEST_CASE("KvStore cache: an entry over the whole quota is refused, nothing changes") {
   StoreFixture f;
   f.Put("c/1", kNine);
   const uint64_t revision = f.db->LastSequence();

@@ -100,7 +100,7 @@ TEST_CASE("Accept-Encoding: q-values, q=0 refusals, identity, * and the br prefe
   }
 }
 
-TEST_CASE("compressible types: text, JSON, XML and friends; never already-compressed ones") {
+TEST_CASE("compressible types: text, JSON, XML and friends, never already-compressed ones") {
   for (const char* yes :
        {"text/plain", "text/html; charset=utf-8", "TEXT/CSS", "text/csv", "application/json",
         "application/json; charset=utf-8", "application/problem+json", "application/ld+json",

@@ -49,7 +49,7 @@ TEST_CASE("a closed channel refuses pushes but drains what it holds") {
   CHECK(batch.empty());
 }
 
-TEST_CASE("an idle PopBatch returns empty after its timeout; Close wakes it") {
+TEST_CASE("an idle PopBatch returns empty after its timeout, Close wakes it") {
   RequestChannel<int> ch(1);
   std::vector<int> batch;
   CHECK(ch.PopBatch(&batch, 1, std::chrono::milliseconds(1)));

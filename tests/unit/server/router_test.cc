@@ -68,7 +68,7 @@ nlohmann::json Json(const Response& r) { return nlohmann::json::parse(r.body());
 
 }  // namespace
 
-TEST_CASE("a full storage queue answers 503 with Retry-After; queued requests still finish") {
+TEST_CASE("a full storage queue answers 503 with Retry-After, queued requests still finish") {
   Fixture f(/*queue_capacity=*/2);  // the storage thread is not started yet
   auto first = f.Send(MakeRequest(http::verb::put, "/kv/a", "1"));
   auto second = f.Send(MakeRequest(http::verb::post, "/seq/n"));
@@ -126,7 +126,7 @@ TEST_CASE("writes queued together are made durable with one WAL sync") {
   CHECK(f.storage->counters().wal_syncs == 1);
 }
 
-TEST_CASE("a full disk is 507, other I/O errors 500; reads keep working") {
+TEST_CASE("a full disk is 507, other I/O errors 500, reads keep working") {
   Fixture f;
   REQUIRE(f.storage->Start().ok());
   REQUIRE(f.Call(MakeRequest(http::verb::put, "/kv/kept", "v")).result_int() == 201);
