@@ -9,7 +9,9 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -25,6 +27,7 @@
 #include "internal/server/http_server.h"
 #include "internal/server/metrics.h"
 #include "internal/server/router.h"
+#include "internal/server/stats_history.h"
 #include "internal/server/storage_thread.h"
 
 #ifndef KEYVA_VERSION
@@ -100,7 +103,11 @@ int Serve(const ServerConfig& config) {
   }
 
   keyva::server::ServerMetrics metrics;
-  keyva::server::Router router(config, &storage, &metrics, access.get(), audit.get());
+  // The last 15 minutes of samples.
+  const auto kept = std::chrono::minutes(15) / config.stats_interval;
+  keyva::server::StatsHistory history(config.stats_interval,
+                                      static_cast<size_t>(std::clamp<int64_t>(kept, 1, 100'000)));
+  keyva::server::Router router(config, &storage, &metrics, access.get(), audit.get(), &history);
   keyva::server::HttpServer server(config, &router, &metrics);
   if (!access->tokens_file().empty()) {
     server.OnReload([&access] {
@@ -134,7 +141,9 @@ int Serve(const ServerConfig& config) {
       : access->auth_reads() ? ", reads and writes need a token"
                              : ", writes need a token");
 
+  history.Start([&storage, &metrics] { return TakeVitalsSnapshot(storage, metrics); });
   server.Run();
+  history.Stop();  // it reads the storage thread
   // A second SIGINT/SIGTERM while the engine closes must not kill the process: destroying the
   // server gives the signals their default action back (Asio's signal_set does so), and after
   // storage.Stop() this thread is the only one left to receive them. Blocked, they stay pending

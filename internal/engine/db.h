@@ -110,6 +110,11 @@ struct DBStats {
   uint64_t cache_hits = 0;
   uint64_t cache_misses = 0;
   uint64_t stall_micros = 0;  // time writes spent slowed down or waiting
+  // Bytes compaction has yet to move to bring every level within its target: each level's bytes
+  // over its target, and all of L0's once it has reached its compaction trigger.
+  uint64_t compaction_debt_bytes = 0;
+  int l0_slowdown_files = 0;  // L0 files at which writes are slowed down (a constant)
+  int l0_stop_files = 0;      // L0 files at which writes wait for compaction (a constant)
   uint64_t slowdowns = 0;
   uint64_t stops = 0;
   std::string background_error;      // empty when healthy

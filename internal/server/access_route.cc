@@ -165,6 +165,7 @@ std::optional<Response> Router::Authorize(const Request& req, const Target& t) c
     }
     case Route::kCheckpoint:
     case Route::kStats:
+    case Route::kStatsHistory:
     case Route::kMetrics:
       if (token.Allows(Right::kAdmin, KeySpace::kKv, "")) return std::nullopt;
       return Forbidden(token, Right::kAdmin, std::nullopt, "", "");

@@ -242,6 +242,10 @@ const std::vector<FlagSpec>& Flags() {
       {"shutdown-timeout", "DURATION", "10s",
        "on SIGINT/SIGTERM, time given to in-flight requests before connections are cut", false,
        DurationSetter(&ServerConfig::shutdown_timeout)},
+      {"stats-interval", "DURATION", "10s",
+       "how often /api/stats/history (the web page's dashboard) samples the server; it keeps "
+       "the last 15 minutes",
+       false, DurationSetter(&ServerConfig::stats_interval)},
   };
   return flags;
 }

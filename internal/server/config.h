@@ -74,6 +74,9 @@ struct ServerConfig {
   std::chrono::milliseconds body_timeout{60'000};
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds shutdown_timeout{10'000};
+  // GET /api/stats/history: one sample per stats_interval, the last 15 minutes kept
+  // (stats_history.h).
+  std::chrono::milliseconds stats_interval{10'000};
   // The change feed (GET /watch): kept for the last watch_retention_revisions revisions and no
   // longer than watch_retention_age (0: that bound is off; never both 0).
   uint64_t watch_retention_revisions = 1'000'000;

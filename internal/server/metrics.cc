@@ -58,14 +58,27 @@ void Gauge(std::string* out, const char* name, const char* help, double value,
 void ServerMetrics::RecordRequest(std::string_view route, std::string_view method, unsigned status,
                                   std::chrono::nanoseconds latency) {
   double secs = std::chrono::duration<double>(latency).count();
+  size_t bucket = 0;
+  while (bucket < kLatencyBuckets.size() && secs > kLatencyBuckets[bucket]) bucket++;
+  const auto add = [bucket, secs](Histogram* h) {
+    if (bucket < kLatencyBuckets.size()) h->buckets[bucket]++;
+    h->count++;
+    h->sum += secs;
+  };
+  const bool read = method == "GET" || method == "HEAD";
+  const bool write = method == "PUT" || method == "POST" || method == "DELETE" ||
+                     method == "LOCK" || method == "UNLOCK";
   std::lock_guard<std::mutex> lock(mu_);
   requests_[RequestKey(std::string(route), std::string(method), status)]++;
-  Histogram& h = latency_[std::string(route)];
-  size_t i = 0;
-  while (i < kLatencyBuckets.size() && secs > kLatencyBuckets[i]) i++;
-  if (i < kLatencyBuckets.size()) h.buckets[i]++;
-  h.count++;
-  h.sum += secs;
+  add(&latency_[std::string(route)]);
+  vitals_.responses_by_class[status >= 100 && status < 600 ? status / 100 : 0]++;
+  if (read) add(&vitals_.reads);
+  if (write) add(&vitals_.writes);
+}
+
+ServerMetrics::Vitals ServerMetrics::TakeVitals() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return vitals_;
 }
 
 std::string ServerMetrics::RenderPrometheus(const DBStats& db, const StorageThread& storage,

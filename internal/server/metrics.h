@@ -30,6 +30,19 @@ class ServerMetrics {
   static constexpr std::array<double, 14> kLatencyBuckets = {
       0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5, 10};
 
+  struct Histogram {
+    std::array<uint64_t, kLatencyBuckets.size()> buckets{};  // non-cumulative counts
+    uint64_t count = 0;                                      // the +Inf bucket included
+    double sum = 0;
+  };
+  // Cumulative counts since start, for the stats history (stats_history.h).
+  struct Vitals {
+    std::array<uint64_t, 6> responses_by_class{};  // [1] 1xx … [5] 5xx ([0]: other codes)
+    Histogram reads;                               // GET and HEAD, every route
+    Histogram writes;                              // PUT, POST, DELETE, LOCK, UNLOCK
+  };
+  Vitals TakeVitals() const;
+
   void RecordRequest(std::string_view route, std::string_view method, unsigned status,
                      std::chrono::nanoseconds latency);
   void ConnectionOpened() {
@@ -56,16 +69,12 @@ class ServerMetrics {
   nlohmann::json ServerJson(const StorageThread& storage, const ResponseMemory& memory) const;
 
  private:
-  struct Histogram {
-    std::array<uint64_t, kLatencyBuckets.size()> buckets{};  // non-cumulative counts
-    uint64_t count = 0;
-    double sum = 0;
-  };
   using RequestKey = std::tuple<std::string, std::string, unsigned>;  // route, method, status
 
   mutable std::mutex mu_;
   std::map<RequestKey, uint64_t> requests_;   // guarded by mu_
   std::map<std::string, Histogram> latency_;  // by route; guarded by mu_
+  Vitals vitals_;                             // guarded by mu_
   std::atomic<uint64_t> connections_accepted_{0};
   std::atomic<int64_t> connections_open_{0};
   std::atomic<uint64_t> accept_errors_{0};

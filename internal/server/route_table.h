@@ -26,6 +26,7 @@ enum class RouteId {
   kHealth,
   kMetrics,
   kStats,
+  kStatsHistory,  // GET /api/stats/history: the last minutes, sampled (stats_history.h)
   kCheckpoint,
   kLimits,
   kToken,  // GET /api/token: what the request's token may do (access_route.cc)

@@ -10,6 +10,7 @@
 
 #include "internal/server/content_encoding.h"
 #include "internal/server/content_md5.h"
+#include "internal/server/http_date.h"
 #include "internal/server/uri_decoding.h"
 #include "internal/server/web_assets.h"
 
@@ -42,7 +43,7 @@ bool Router::IsWrite(http::verb m) {
 }
 
 Router::Router(const ServerConfig& config, StorageThread* storage, ServerMetrics* metrics,
-               AccessControl* access, AuditLog* audit)
+               AccessControl* access, AuditLog* audit, const StatsHistory* history)
     : config_(config),
       storage_(storage),
       metrics_(metrics),
@@ -50,6 +51,10 @@ Router::Router(const ServerConfig& config, StorageThread* storage, ServerMetrics
       owned_access_(access == nullptr ? std::make_unique<AccessControl>(config) : nullptr),
       access_(access == nullptr ? owned_access_.get() : access),
       audit_(audit),
+      history_(history),
+      started_unix_ms_(std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count()),
       cors_([&config] {
         std::string error;  // ParseConfig checked it
         std::optional<CorsPolicy> cors = CorsPolicy::Parse(config.cors_origins, &error);
@@ -320,6 +325,9 @@ void Router::Dispatch(Request&& req, Responder respond) {
     case Route::kStats:
       HandleStats(std::move(respond));
       return;
+    case Route::kStatsHistory:
+      HandleStatsHistory(std::move(respond));
+      return;
     case Route::kCheckpoint:
       HandleCheckpoint(std::move(t), std::move(respond));
       return;
@@ -370,10 +378,24 @@ void Router::HandleMetrics(Responder respond) {
 }
 
 void Router::HandleStats(Responder respond) {
-  respond(
-      MakeJsonResponse(http::status::ok, {{"engine", DBStatsJson(storage_->EngineStats())},
-                                          {"engine_fields", EngineStatsFieldsJson()},
-                                          {"server", metrics_->ServerJson(*storage_, memory_)}}));
+  nlohmann::json server = metrics_->ServerJson(*storage_, memory_);
+  server["version"] = KEYVA_VERSION;
+  server["started"] = FormatIso8601(started_unix_ms_ * 1000);
+  server["uptime_seconds"] =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  respond(MakeJsonResponse(http::status::ok, {{"engine", DBStatsJson(storage_->EngineStats())},
+                                              {"engine_fields", EngineStatsFieldsJson()},
+                                              {"server", std::move(server)}}));
+}
+
+void Router::HandleStatsHistory(Responder respond) {
+  if (history_ == nullptr) {
+    respond(MakeJsonResponse(
+        http::status::ok,
+        {{"interval_seconds", nullptr}, {"capacity", 0}, {"samples", nlohmann::json::array()}}));
+    return;
+  }
+  respond(MakeJsonResponse(http::status::ok, history_->Json()));
 }
 
 void Router::HandleLimits(Responder respond) {

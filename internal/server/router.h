@@ -65,6 +65,7 @@
 #include "internal/server/metrics.h"
 #include "internal/server/response_memory.h"
 #include "internal/server/route_table.h"
+#include "internal/server/stats_history.h"
 #include "internal/server/storage_thread.h"
 
 namespace keyva::server {
@@ -81,8 +82,10 @@ class Router {
 
   // All must outlive the router. Without access, the router makes its own from
   // config.auth_token (no tokens file); without audit, writes are not audited.
+  // Without history, /api/stats/history answers no samples.
   Router(const ServerConfig& config, StorageThread* storage, ServerMetrics* metrics,
-         AccessControl* access = nullptr, AuditLog* audit = nullptr);
+         AccessControl* access = nullptr, AuditLog* audit = nullptr,
+         const StatsHistory* history = nullptr);
 
   // The budget and sharing of value bytes held by responses in flight.
   const ResponseMemory& response_memory() const { return memory_; }
@@ -173,6 +176,7 @@ class Router {
   void HandleHealth(Responder respond);
   void HandleMetrics(Responder respond);
   void HandleStats(Responder respond);
+  void HandleStatsHistory(Responder respond);
   // GET /api/limits: {"max_key_size", "max_value_size", "max_content_type_size",
   // "list_limit_max", "list_limit_default"}, from the config and the constants above.
   void HandleLimits(Responder respond);
@@ -202,7 +206,10 @@ class Router {
   ResponseMemory memory_;
   std::unique_ptr<AccessControl> owned_access_;  // when the constructor got none
   AccessControl* const access_;
-  AuditLog* const audit_;  // may be null
+  AuditLog* const audit_;              // may be null
+  const StatsHistory* const history_;  // may be null
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  const int64_t started_unix_ms_;
   const CorsPolicy cors_;
 };
 

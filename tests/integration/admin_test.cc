@@ -1,6 +1,9 @@
-// Integration tests of /healthz, /metrics, /api/stats, the web page, and overload (503).
+// Integration tests of /healthz, /metrics, /api/stats (and its history), the web page, and
+// overload (503).
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -63,6 +66,51 @@ TEST_CASE("/api/stats is JSON of engine stats and server counters") {
   CHECK(j["server"]["requests"].get<uint64_t>() >= 1);
   CHECK(j["server"]["queue_capacity"] == 4096);
   CHECK(j["server"]["wal_syncs"].get<uint64_t>() >= 1);
+  CHECK(j["server"]["version"].is_string());
+  CHECK(j["server"]["uptime_seconds"].get<double>() >= 0);
+  CHECK(j["server"]["started"].get<std::string>().back() == 'Z');
+  CHECK(j["engine"]["l0_stop_files"].get<int>() > j["engine"]["l0_slowdown_files"].get<int>());
+  CHECK(j["engine"]["compaction_debt_bytes"] == 0);
+}
+
+TEST_CASE("/api/stats/history holds a sample per interval, with what happened in it") {
+  KeyvadProcess keyvad({.args = {"--stats-interval=100ms"}});
+  HttpTestClient c(keyvad.port());
+  // Writes and reads, then samples until one interval has seen them.
+  for (int i = 0; i < 20; i++) {
+    REQUIRE(c.Put("/kv/k" + std::to_string(i), std::string(1000, 'v'), "text/plain").status == 201);
+    REQUIRE(c.Get("/kv/k" + std::to_string(i)).status == 200);
+  }
+  CHECK(c.Get("/kv/missing").status == 404);
+  nlohmann::json history;
+  bool seen = false;
+  for (int attempt = 0; attempt < 200 && !seen; attempt++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    HttpReply r = c.Get("/api/stats/history");
+    REQUIRE(r.status == 200);
+    history = r.Json();
+    for (const nlohmann::json& s : history["samples"]) {
+      if (s["requests_per_second"]["2xx"].get<double>() > 0 &&
+          s["requests_per_second"]["4xx"].get<double>() > 0) {
+        seen = true;
+        CHECK(s["write_bytes_per_second"].get<double>() > 0);
+        CHECK(s["write_p99_ms"].get<double>() > 0);
+        CHECK(s["read_p99_ms"].get<double>() > 0);
+        CHECK(s["disk_bytes"].get<uint64_t>() > 0);  // the WAL at least
+        CHECK(s["memtable_bytes"].get<uint64_t>() > 0);
+        CHECK(s["l0_slowdown_files"].get<int>() > 0);
+        CHECK(s["t"].get<int64_t>() > 1'600'000'000'000);
+      }
+    }
+  }
+  CHECK(seen);
+  CHECK(history["interval_seconds"] == Approx(0.1));
+  CHECK(history["capacity"] == 9000);  // 15 minutes of 100 ms
+  CHECK(c.Send("POST", "/api/stats/history").status == 405);
+  CHECK(c.Get("/api/stats/history?n=5").status == 400);
+  std::string out;
+  CHECK(RunProgram(KEYVAD_PATH, {"--stats-interval=0s"}, &out) == 2);
+  CHECK(out.find("--stats-interval") != std::string::npos);
 }
 
 TEST_CASE("every engine figure of the field table is in /api/stats and /metrics") {

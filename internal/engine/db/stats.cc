@@ -2,6 +2,7 @@
 // VerifyIntegrity (the current Version's invariants, then every live SST's checksums, read from
 // disk). GetStats runs on any thread (the counters under stats_mu_, the rest from the published
 // view); VerifyIntegrity on the owner thread. Neither changes anything.
+#include "internal/engine/db/compaction.h"
 #include "internal/engine/db/db_impl.h"
 #include "internal/engine/db/filename.h"
 #include "internal/engine/db/memtable.h"
@@ -26,6 +27,14 @@ DBStats DBImpl::GetStats() {
     s.levels[level].bytes = version.LevelBytes(level);
     s.live_sst_bytes += s.levels[level].bytes;
   }
+  s.compaction_debt_bytes =
+      version.NumFiles(0) >= config::kL0CompactionTrigger ? s.levels[0].bytes : 0;
+  for (int level = 1; level < config::kNumLevels; level++) {
+    const uint64_t target = LevelTarget(version, level);
+    if (s.levels[level].bytes > target) s.compaction_debt_bytes += s.levels[level].bytes - target;
+  }
+  s.l0_slowdown_files = config::kL0SlowdownTrigger;
+  s.l0_stop_files = config::kL0StopTrigger;
   s.memtable_bytes = v.view->mem->ApproximateMemoryUsage();
   s.frozen_memtables = static_cast<int>(v.view->frozen.size());
   s.wal_bytes = 0;
