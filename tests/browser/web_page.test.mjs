@@ -265,13 +265,19 @@ describe('web page', () => {
     const res = await fetch(`${server.base}/seq/t-visits`);
     assert.equal((await res.json()).value, 42);
 
+    // Listed by the server from then on: there after a reload.
+    await page.reload();
+    await card.locator('.counter-value', { hasText: /^42$/ }).waitFor();
+
     await card.getByRole('button', { name: 'Reset' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Reset counter' }).click();
     await card.locator('.counter-value', { hasText: /^0$/ }).waitFor();
 
-    // Remembered across reloads of the page.
+    // A reset removes the counter on the server, so the list read again no longer has it.
     await page.reload();
-    await page.locator('.counter', { hasText: 't-visits' }).waitFor();
+    await page.locator('#counter-list[aria-busy="false"]').waitFor({ state: 'attached' });
+    await page.locator('#counter-empty').waitFor();
+    assert.equal(await card.count(), 0);
   });
 
   test('engine stats show levels and the cache, and refresh by themselves', TIMEOUT, async () => {

@@ -1,7 +1,15 @@
-// The Counters view: atomic counters at /seq/{name}. The server keeps no list of counters, so
-// this browser remembers the names opened here (localStorage); each gets a card with its value,
-// Increment (by a step), Reset (after a confirmation) and Hide. Increment and Reset are shown
-// only when the token (access.js) may write or delete that counter.
+// The Counters view: atomic counters at /seq/{name}, as the server lists them (GET /seq/, in name
+// order, a page at a time with Load more), each on a card with its value, Increment (by a step)
+// and Reset (after a confirmation). Increment and Reset are shown only when the token
+// (access.js) may write or delete that counter. The list is read again each time the view is
+// entered and after a new token.
+//
+// The form opens a counter by name. One the server has is shown (its card comes first when the
+// pages loaded do not reach it); one it does not have gets a card saying so, kept only while the
+// view stays open and never stored in the browser, so a mistyped name does not come back as if
+// it were a counter. Its first increment creates it (a counter never used reads 0), and from then
+// on the server lists it. A reset removes the counter on the server: its card shows 0 until the
+// list is read again.
 
 import { showIfAllowed } from './access.js';
 import { ApiError, seqUrl } from './api.js';
@@ -9,32 +17,23 @@ import { $, h } from './dom.js';
 import { confirmDialog, toast } from './dialogs.js';
 import { formatCount, quoted } from './format.js';
 
-const COUNTERS_STORAGE = 'keyva.counters';
-
-function loadNames() {
-  try {
-    const names = JSON.parse(localStorage.getItem(COUNTERS_STORAGE) || '[]');
-    return Array.isArray(names) ? names.filter((n) => typeof n === 'string' && n !== '') : [];
-  } catch {
-    return [];
-  }
+// A counter's JSON (one counter, or a listing of them) with every "value" as its exact decimal
+// digits: counters are 64-bit, and JSON.parse alone would round those above 2^53.
+function parseCounters(text) {
+  return JSON.parse(text, (key, value, context) => (key === 'value' && typeof value === 'number'
+    ? (context && typeof context.source === 'string' ? context.source : String(value))
+    : value));
 }
 
-function saveNames(names) {
-  try {
-    localStorage.setItem(COUNTERS_STORAGE, JSON.stringify(names));
-  } catch {
-    /* storage may be unavailable; the list then lasts only as long as the page */
-  }
-}
-
-// The exact digits of "value" (JSON.parse would round numbers above 2^53).
 async function counterValue(res) {
-  const text = await res.text();
-  const m = /"value"\s*:\s*(-?\d+)/.exec(text);
-  if (m) return m[1];
-  const parsed = JSON.parse(text);
-  return String(parsed.value ?? 0);
+  return String(parseCounters(await res.text()).value ?? 0);
+}
+
+// The counters of one listing page: [{name, value (decimal digits)}].
+function countersOfPage(data) {
+  if (!Array.isArray(data.counters)) return [];
+  return data.counters.filter((c) => c && typeof c.name === 'string')
+    .map((c) => ({ name: c.name, value: String(c.value ?? 0) }));
 }
 
 // Groups the digits of a decimal string when that loses nothing; a minus sign as "−".
@@ -45,16 +44,72 @@ function formatBigCount(digits) {
   return negative ? `−${grouped}` : grouped;
 }
 
+const countersText = (n) => `${formatCount(n)} ${n === 1 ? 'counter' : 'counters'}`;
+
 export function createCountersView({ api, access }) {
-  let names = [];           // the remembered names, newest first
-  const cards = new Map();  // name -> {li, value, error, showError}
+  const state = {
+    counters: [],     // {name, value} as listed, in name order, the pages loaded so far
+    next: null,       // cursor for the next page, or null when every counter is loaded
+    generation: 0,    // bumps per request so a late answer to an old one is dropped
+    opened: null,     // a name opened with the form that the loaded pages do not hold, or null
+  };
+  const cards = new Map();  // name -> {li, value, note, error, showError, showAllowed}
+
+  // Loads the first page (as many counters as are shown, at least a page) or, with more, the next.
+  async function load({ more = false } = {}) {
+    const generation = ++state.generation;
+    $('counter-more').disabled = true;
+    $('counter-list').setAttribute('aria-busy', 'true');
+    try {
+      const limits = await api.limits();
+      const params = new URLSearchParams();
+      if (more && state.next !== null) params.set('after', state.next);
+      const limit = more ? limits.list_limit_default
+        : Math.min(Math.max(state.counters.length, limits.list_limit_default), limits.list_limit_max);
+      params.set('limit', String(limit));
+      const res = await api.request('GET', `/seq/?${params}`);
+      const data = parseCounters(await res.text());
+      if (generation !== state.generation) return;
+      const page = countersOfPage(data);
+      state.counters = more ? state.counters.concat(page) : page;
+      state.next = data.next === undefined || data.next === null || data.next === '' ? null : String(data.next);
+      for (const counter of page) {
+        const card = cardFor(counter.name);
+        card.value.textContent = formatBigCount(counter.value);
+        card.note.hidden = true;
+        card.error.hidden = true;
+      }
+      $('counter-list-error').hidden = true;
+      renderList();
+    } catch (err) {
+      if (generation !== state.generation) return;
+      $('counter-list-error-text').textContent = api.describeError(err);
+      $('counter-list-error').hidden = false;
+    } finally {
+      if (generation === state.generation) {
+        $('counter-more').disabled = false;
+        $('counter-list').setAttribute('aria-busy', 'false');
+      }
+    }
+  }
 
   function renderList() {
-    $('counter-list').replaceChildren(...names.map((name) => {
-      if (!cards.has(name)) cards.set(name, buildCard(name));
-      return cards.get(name).li;
-    }));
+    const listed = state.counters.map((c) => c.name);
+    if (state.opened !== null && listed.includes(state.opened)) state.opened = null;  // in its place now
+    const names = state.opened !== null ? [state.opened, ...listed] : listed;
+    for (const name of cards.keys()) {
+      if (!names.includes(name)) cards.delete(name);
+    }
+    $('counter-list').replaceChildren(...names.map((name) => cardFor(name).li));
     $('counter-empty').hidden = names.length > 0;
+    $('counter-more').hidden = state.next === null;
+    $('counter-count').textContent = listed.length === 0 ? '' : state.next !== null
+      ? `Showing the first ${countersText(listed.length)}` : countersText(listed.length);
+  }
+
+  function cardFor(name) {
+    if (!cards.has(name)) cards.set(name, buildCard(name));
+    return cards.get(name);
   }
 
   function buildCard(name) {
@@ -63,17 +118,16 @@ export function createCountersView({ api, access }) {
     const step = h('input', { type: 'number', id: `${id}-step`, value: '1', step: '1', inputMode: 'numeric' });
     const inc = h('button', { type: 'submit', class: 'btn primary', text: 'Increment' });
     const reset = h('button', { type: 'button', class: 'btn danger-ghost', text: 'Reset' });
-    const remove = h('button', { type: 'button', class: 'btn', text: 'Hide' });
-    remove.setAttribute('aria-label', `Stop showing the counter ${name} here`);
-    remove.title = 'Stop showing it in this browser (the counter stays on the server)';
+    const note = h('p', { class: 'counter-note', text: 'There is no counter by this name yet: the first increment creates it.' });
+    note.hidden = true;
     const error = h('p', { class: 'counter-error', attrs: { role: 'alert' } });
     error.hidden = true;
     const controls = h('form', { class: 'counter-controls' },
       h('label', { class: 'visually-hidden', htmlFor: step.id, text: `Increment ${name} by` }),
-      step, inc, reset, remove);
+      step, inc, reset);
     const li = h('li', { class: 'counter' },
       h('div', {}, h('p', { class: 'counter-name', text: name }), value),
-      controls, error);
+      controls, note, error);
     const showError = (err) => {
       error.textContent = api.describeError(err, { counter: name });
       error.hidden = false;
@@ -92,6 +146,7 @@ export function createCountersView({ api, access }) {
       try {
         const res = await api.request('POST', `${seqUrl(name)}?${new URLSearchParams({ by })}`);
         value.textContent = formatBigCount(await counterValue(res));
+        note.hidden = true;  // it exists now
       } catch (err) {
         showError(err);
       } finally {
@@ -115,39 +170,53 @@ export function createCountersView({ api, access }) {
         else showError(err);
       }
     });
-    remove.addEventListener('click', () => {
-      names = names.filter((n) => n !== name);
-      saveNames(names);
-      cards.delete(name);
-      renderList();
-      $('counter-name').focus();
-    });
     const showAllowed = () => {
       showIfAllowed(inc, access.can('write', 'seq', name));
       showIfAllowed(reset, access.can('delete', 'seq', name));
     };
     showAllowed();
-    return { li, value, error, showError, showAllowed };
+    return { li, value, note, error, showError, showAllowed };
   }
 
-  async function refresh(name) {
-    const card = cards.get(name);
-    if (!card) return;
-    try {
-      const res = await api.request('GET', seqUrl(name));
-      card.value.textContent = formatBigCount(await counterValue(res));
+  // The server's listing entry for exactly this name ({name, value}), or null when it has no such
+  // counter (reading /seq/{name} cannot tell: a counter never used reads 0 there).
+  async function listedCounter(name) {
+    const res = await api.request('GET', `/seq/?${new URLSearchParams({ prefix: name, limit: '1' })}`);
+    const counter = countersOfPage(parseCounters(await res.text()))[0];
+    return counter && counter.name === name ? counter : null;
+  }
+
+  // Shows the counter name: its card when loaded, else a card first in the list, saying so when
+  // the server has no such counter.
+  async function open(name) {
+    if (!state.counters.some((c) => c.name === name)) {
+      let counter;
+      try {
+        counter = await listedCounter(name);
+      } catch (err) {
+        counter = err;
+      }
+      state.opened = name;
+      const card = cardFor(name);
       card.error.hidden = true;
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 404) card.value.textContent = '0';
-      else card.showError(err);
+      if (counter instanceof Error) {
+        card.value.textContent = '…';
+        card.showError(counter);
+      } else {
+        card.value.textContent = formatBigCount(counter ? counter.value : '0');
+        card.note.hidden = counter !== null;
+      }
+      renderList();
     }
+    cardFor(name).li.scrollIntoView({ block: 'nearest' });
   }
 
-  // Wiring: what the token may do, and the form that opens (or starts) a counter by name.
+  // Wiring: what the token may do, Load more, and the form that opens (or starts) a counter.
   access.onChange(() => {
     for (const card of cards.values()) card.showAllowed();
   });
-  $('counter-form').addEventListener('submit', (event) => {
+  $('counter-more').addEventListener('click', () => load({ more: true }));
+  $('counter-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     const name = $('counter-name').value.trim();
     $('counter-error').hidden = true;
@@ -157,29 +226,23 @@ export function createCountersView({ api, access }) {
       $('counter-name').focus();
       return;
     }
-    if (!names.includes(name)) {
-      names = [name, ...names];
-      saveNames(names);
-    }
-    renderList();
-    refresh(name);
     $('counter-name').value = '';
+    await open(name);
   });
 
   return {
     show(r, entering) {
       document.title = 'Counters · keyva';
-      names = loadNames();  // another tab may have opened some
-      renderList();
       if (entering) {
-        for (const name of names) refresh(name);
+        state.opened = null;  // a name opened last time and never created is not a counter
+        load();
         $('counters-title').focus({ preventScroll: true });
       }
     },
     hide() {},
-    // A new token: read every counter again with it.
+    // A new token: read the list again with it.
     tokenChanged() {
-      for (const name of names) refresh(name);
+      load();
     },
   };
 }

@@ -1,14 +1,21 @@
-// The key browser (the left pane of Keys): breadcrumbs, the filter, and the listing of one folder,
-// with keys after a "/" gathered into folder rows.
+// The key browser (the left pane of Keys): breadcrumbs, the filter, and the listing of one folder:
+// its keys, and a row per subfolder with the number of keys in it and their size.
 //
-// Owns the listing's state (folder, filter, entries loaded so far, the cursor of the next page)
+// The server does the grouping (GET /kv/?prefix=P&delimiter=/): a page holds the keys directly
+// under the prefix and one entry per subfolder, with its exact key count and total size, in key
+// order and counted together against the page size. So every subfolder shows on the first screen
+// however many keys the ones before it hold, and a folder's numbers are the server's, not a count
+// of what happens to be loaded.
+// Owns the listing's state (folder, filter, rows loaded so far, the cursor of the next page)
 // and the pane's events. The page size and its maximum come from the server (api.limits()).
 // The listing stays live: each first page starts a follower of the watch feed (watch.js) on the
-// listing's prefix after the listing's revision, and its changes are applied to the entries
-// loaded (a put inserts or updates a row, a delete or expiry removes it; keys past the last
-// loaded page wait for Load more), rows changed that way flash briefly; when the feed no longer
-// holds our revision the listing is read again. New key is shown only where the token (access.js)
-// may write some key.
+// listing's prefix after the listing's revision, and its changes are applied to the rows loaded:
+// a put or delete of a key in the folder inserts, updates or removes its row (keys past the last
+// loaded page wait for Load more); in a subfolder, a new folder gets its row and a folder whose
+// last key goes loses it, and any other change there has the listing read again shortly after
+// (once for changes arriving together), since only the server knows the folder's new numbers.
+// Rows changed that way flash briefly; when the feed no longer holds our revision the listing is
+// read again. New key is shown only where the token (access.js) may write some key.
 // Keyboard: "/" focuses the filter, Down moves from it into the rows, Up/Down between rows,
 // Escape clears it; Enter on a filter holding a "/" opens that folder (or that key, when there is
 // one by that name).
@@ -22,7 +29,9 @@ import { follow, revisionOf } from './watch.js';
 
 const FILTER_DELAY_MS = 200;
 const LIVE_RENDER_DELAY_MS = 50;  // changes arriving together are drawn once
+const FOLDER_REFRESH_DELAY_MS = 300;  // changes inside subfolders arriving together: one listing
 const FLASH_MS = 2000;
+const DELIMITER = '/';
 
 // Orders keys as the server does: by UTF-8 bytes, which is the order of their code points.
 export function compareKeys(a, b) {
@@ -36,52 +45,82 @@ export function compareKeys(a, b) {
 
 const ENTRY_FIELDS = ['key', 'size', 'content_type', 'modified', 'etag', 'expires'];
 
+// A row of the listing, placed in key order by `key`: a key ({type: 'key', key, entry}) or a
+// subfolder ({type: 'folder', key: its prefix, ending in "/", keys, size}).
+const keyItem = (entry) => ({ type: 'key', key: String(entry.key ?? ''), entry });
+const folderItem = (prefix, keys, size) => ({ type: 'folder', key: prefix, keys, size });
+
+// The rows of one page of a delimiter listing: its keys and folders, merged in key order (the
+// server sends them as two lists).
+function itemsOfPage(data) {
+  const keys = Array.isArray(data.keys) ? data.keys.map(keyItem) : [];
+  const folders = Array.isArray(data.folders)
+    ? data.folders.map((f) => folderItem(String(f.prefix ?? ''), Number(f.keys) || 0, Number(f.size) || 0))
+    : [];
+  return keys.concat(folders).sort((a, b) => compareKeys(a.key, b.key));
+}
+
+// "12 keys"; "1 key".
+const keysText = (n) => `${formatCount(n)} ${n === 1 ? 'key' : 'keys'}`;
+
 export function createKeyList({ api, access }) {
   const list = {
     prefix: null,    // the folder shown
     filter: '',      // typed in the filter box: the listing's prefix is prefix + filter
-    entries: [],     // the listing's entries loaded so far, in key order
+    items: [],       // the rows loaded so far (keyItem, folderItem), in key order
     next: null,      // cursor for the next page, or null when everything is loaded
     generation: 0,   // bumps per request so a late answer to an old request is dropped
+    busy: false,     // a request for the listing is out
     selected: null,  // the key open on the right, marked in the list
     feed: null,      // the follower of the listing's changes (watch.js), or null
-    moreEvents: null,  // changes received while a Load more is asked, re-applied to its page
-    flashing: new Set(),  // keys whose rows changed through the feed a moment ago
+    racing: null,    // changes received while a page is asked under a running feed, re-applied to it
+    flashing: new Set(),  // keys whose rows (or folders' rows) changed through the feed a moment ago
   };
   let renderTimer = null;
+  let refreshTimer = null;
   const filterInput = $('filter');
   let filterTimer = null;
 
+  // The prefix the server is asked for; folders are cut at the first "/" after it.
+  const listedPrefix = () => list.prefix + list.filter;
+
   // Loads the first page (or, with more, the next page) of the listing. With keepCount the first
-  // load asks for as many entries as are shown now, so a refresh after a change keeps the place.
-  async function load({ more = false, keepCount = false } = {}) {
+  // load asks for as many rows as are shown now, so a refresh after a change keeps the place;
+  // with keepFeed it keeps the running follower (a refresh for changes the feed brought).
+  async function load({ more = false, keepCount = false, keepFeed = false } = {}) {
     const generation = ++list.generation;
+    // A first page brings every folder's numbers afresh: no refresh needs to follow.
+    if (!more) cancelRefresh();
     // A first page comes with its own revision to follow from; changes until then are in it.
-    if (!more) stopFeed();
-    list.moreEvents = more ? [] : null;
+    // Otherwise the feed runs on, and what it brings meanwhile is applied again to the answer.
+    const following = more || (keepFeed && list.feed !== null);
+    if (!following) stopFeed();
+    list.racing = following ? [] : null;
+    list.busy = true;
     $('key-list').setAttribute('aria-busy', 'true');
     $('load-more').disabled = true;
-    if (!more) setMessage(list.entries.length ? '' : 'Loading…');
+    if (!more) setMessage(list.items.length ? '' : 'Loading…');
     try {
       const limits = await api.limits();
       const params = new URLSearchParams();
-      params.set('prefix', list.prefix + list.filter);
+      params.set('prefix', listedPrefix());
+      params.set('delimiter', DELIMITER);
       if (more && list.next !== null) params.set('after', list.next);
       const limit = keepCount
-        ? Math.min(Math.max(list.entries.length, limits.list_limit_default), limits.list_limit_max)
+        ? Math.min(Math.max(list.items.length, limits.list_limit_default), limits.list_limit_max)
         : limits.list_limit_default;
       params.set('limit', String(limit));
       const res = await api.request('GET', `/kv/?${params}`);
       const data = await res.json();
       if (generation !== list.generation) return;
-      const entries = Array.isArray(data.keys) ? data.keys : [];
-      list.entries = more ? list.entries.concat(entries) : entries;
+      const items = itemsOfPage(data);
+      list.items = more ? list.items.concat(items) : items;
       list.next = data.next === undefined || data.next === null || data.next === '' ? null : String(data.next);
       const revision = revisionOf(data.revision) || revisionOf(res.headers.get('X-Keyva-Revision'));
-      if (more) {
+      if (following) {
         // The page may be older than changes already received: those are applied again.
-        const later = list.moreEvents.filter((e) => revision === null || BigInt(e.revision || 0) > BigInt(revision));
-        list.moreEvents = null;
+        const later = list.racing.filter((e) => revision === null || BigInt(e.revision || 0) > BigInt(revision));
+        list.racing = null;
         for (const event of later) applyChange(event, { flash: false });
       } else {
         startFeed(revision);
@@ -89,19 +128,37 @@ export function createKeyList({ api, access }) {
       render();
     } catch (err) {
       if (generation !== list.generation) return;
-      list.moreEvents = null;
-      if (!more) {
-        list.entries = [];
+      list.racing = null;
+      // A failed first page shows nothing old; a failed Load more or refresh keeps the rows.
+      if (!following) {
+        list.items = [];
         list.next = null;
         render();
       }
       setMessage(api.describeError(err), 'error');
     } finally {
       if (generation === list.generation) {
+        list.busy = false;
         $('key-list').setAttribute('aria-busy', 'false');
         $('load-more').disabled = false;
       }
     }
+  }
+
+  // Reads the listing again soon, keeping the feed and the rows shown: for a subfolder whose
+  // numbers changed. Waits while another request is out (a Load more must not be dropped).
+  function scheduleRefresh() {
+    if (refreshTimer !== null) return;
+    refreshTimer = setTimeout(() => {
+      refreshTimer = null;
+      if (list.busy) scheduleRefresh();
+      else load({ keepCount: true, keepFeed: true });
+    }, FOLDER_REFRESH_DELAY_MS);
+  }
+
+  function cancelRefresh() {
+    clearTimeout(refreshTimer);
+    refreshTimer = null;
   }
 
   function stopFeed() {
@@ -114,10 +171,10 @@ export function createKeyList({ api, access }) {
     stopFeed();
     if (revision === null) return;  // a server without the feed
     list.feed = follow({
-      prefix: list.prefix + list.filter,
+      prefix: listedPrefix(),
       since: revision,
       onChange: (event) => {
-        if (list.moreEvents) list.moreEvents.push(event);
+        if (list.racing) list.racing.push(event);
         if (applyChange(event)) scheduleRender();
       },
       onGone: () => {
@@ -137,29 +194,43 @@ export function createKeyList({ api, access }) {
       : 'The live updates are reconnecting';
   }
 
-  // Applies a change from the feed to the loaded entries; true when the list changed.
+  // Applies a change from the feed to the loaded rows; true when the list changed (or a row is to
+  // flash).
   function applyChange(event, { flash = true } = {}) {
     if (event.type !== 'put' && event.type !== 'delete' && event.type !== 'expire') return false;
     const key = String(event.key ?? '');
-    if (!key.startsWith(list.prefix + list.filter)) return false;
-    const i = list.entries.findIndex((e) => String(e.key) === key);
-    if (event.type === 'put') {
-      const entry = Object.fromEntries(ENTRY_FIELDS.filter((f) => event[f] !== undefined).map((f) => [f, event[f]]));
-      entry.key = key;
-      if (i >= 0) {
-        list.entries[i] = entry;
-      } else {
-        // Past the cursor of the next page (the last key the server sent): Load more brings it.
-        if (list.next !== null && compareKeys(key, list.next) > 0) return false;
-        const at = list.entries.findIndex((e) => compareKeys(String(e.key), key) > 0);
-        list.entries.splice(at < 0 ? list.entries.length : at, 0, entry);
-      }
-      if (flash) flashKey(key);
+    const listed = listedPrefix();
+    if (!key.startsWith(listed)) return false;
+    // The row the key belongs to: its own, or its subfolder's (as the server cuts them).
+    const slash = key.indexOf(DELIMITER, listed.length);
+    const at = slash < 0 ? key : key.slice(0, slash + 1);
+    const i = list.items.findIndex((item) => item.key === at);
+    if (i < 0) {
+      if (event.type !== 'put') return false;
+      // Past the last row loaded: Load more brings it.
+      const last = list.items[list.items.length - 1];
+      if (list.next !== null && (!last || compareKeys(at, last.key) > 0)) return false;
+      // A folder not listed had no keys: this one is all it holds.
+      const item = slash < 0 ? keyItem(entryOf(event)) : folderItem(at, 1, Number(event.size) || 0);
+      const before = list.items.findIndex((other) => compareKeys(other.key, at) > 0);
+      list.items.splice(before < 0 ? list.items.length : before, 0, item);
+    } else if (slash < 0) {
+      if (event.type === 'put') list.items[i] = keyItem(entryOf(event));
+      else list.items.splice(i, 1);
+    } else if (event.type !== 'put' && list.items[i].keys <= 1) {
+      list.items.splice(i, 1);  // the folder's last key is gone
     } else {
-      if (i < 0) return false;
-      list.entries.splice(i, 1);
+      // A key added or replaced, or one of several removed: the new count and size are the
+      // server's to say.
+      scheduleRefresh();
     }
+    if (flash && event.type === 'put') flashKey(key);
     return true;
+  }
+
+  // The listing's entry for a put event.
+  function entryOf(event) {
+    return Object.fromEntries(ENTRY_FIELDS.filter((f) => event[f] !== undefined).map((f) => [f, event[f]]));
   }
 
   // Marks key's row (or its folder's) for the highlight that fades out once (app.css).
@@ -208,55 +279,27 @@ export function createKeyList({ api, access }) {
     showIfAllowed($('new-key'), access.canUnder('write', 'kv', list.prefix));
   }
 
-  // The rows of the loaded entries: keys directly in the folder, and one row per subfolder.
-  function rows() {
-    const out = [];
-    const folders = new Map();
-    const { prefix } = list;
-    for (const entry of list.entries) {
-      const key = String(entry.key ?? '');
-      if (!key.startsWith(prefix)) continue;
-      const rel = key.slice(prefix.length);
-      const slash = rel.indexOf('/');
-      if (slash >= 0 && slash < rel.length - 1) {
-        const name = rel.slice(0, slash + 1);
-        let folder = folders.get(name);
-        if (!folder) {
-          folder = { type: 'folder', name, count: 0, lastKey: key };
-          folders.set(name, folder);
-          out.push(folder);
-        }
-        folder.count++;
-        folder.lastKey = key;
-      } else {
-        out.push({ type: 'key', name: rel, entry });
-      }
-    }
-    return out;
-  }
-
-  function folderRow(row, lastLoaded) {
-    const more = list.next !== null && row.lastKey === lastLoaded;
-    const count = `${formatCount(row.count)}${more ? '+' : ''} ${row.count === 1 && !more ? 'key' : 'keys'}`;
-    const a = h('a', { class: 'row folder', href: keysHref({ prefix: list.prefix + row.name }) },
+  function folderRow(item) {
+    const name = item.key.slice(list.prefix.length);
+    const a = h('a', { class: 'row folder', href: keysHref({ prefix: item.key }) },
       icon('folder'),
-      h('span', { class: 'row-name', text: row.name }),
-      h('span', { class: 'row-meta', text: count }));
-    a.setAttribute('aria-label', `Folder ${row.name}, ${count}`);
-    const inFolder = list.prefix + row.name;
-    if ([...list.flashing].some((k) => k.startsWith(inFolder))) a.classList.add('flash');
+      h('span', { class: 'row-name', text: name }),
+      h('span', { class: 'row-meta', text: `${keysText(item.keys)} · ${formatBytes(item.size)}` }));
+    a.setAttribute('aria-label', `Folder ${name}, ${keysText(item.keys)}, ${formatBytes(item.size)}`);
+    a.title = `${keysText(item.keys)} holding ${formatCount(item.size)} ${item.size === 1 ? 'byte' : 'bytes'} in all`;
+    if ([...list.flashing].some((k) => k.startsWith(item.key))) a.classList.add('flash');
     return h('li', {}, a);
   }
 
-  function keyRow(row) {
-    const { entry } = row;
-    const key = String(entry.key);
+  function keyRow(item) {
+    const { key, entry } = item;
+    const name = key.slice(list.prefix.length);
     const modified = parseTime(entry.modified);
     const meta = [formatBytes(entry.size)];
     if (modified) meta.push(shortAge(modified));
     const a = h('a', { class: 'row key', href: keysHref({ prefix: list.prefix, key }) },
       icon(kindOfType(entry.content_type)),
-      h('span', { class: 'row-name', text: row.name === '' ? '(this folder’s own key)' : row.name }),
+      h('span', { class: 'row-name', text: name === '' ? '(this folder’s own key)' : name }),
       h('span', { class: 'row-meta', text: meta.join(' · ') }));
     a.dataset.key = key;
     if (modified) a.title = `${entry.content_type || 'unknown type'} · modified ${dateFormat.format(modified)}`;
@@ -266,19 +309,18 @@ export function createKeyList({ api, access }) {
   }
 
   function render() {
-    const lastLoaded = list.entries.length ? String(list.entries[list.entries.length - 1].key) : null;
-    $('key-list').replaceChildren(...rows().map((row) => (row.type === 'folder' ? folderRow(row, lastLoaded) : keyRow(row))));
-    const n = list.entries.length;
-    if (n === 0) {
+    $('key-list').replaceChildren(...list.items.map((item) => (item.type === 'folder' ? folderRow(item) : keyRow(item))));
+    if (list.items.length === 0) {
       const msg = list.filter ? `No keys here start with ${quoted(list.filter)}.`
         : list.prefix ? 'This folder is empty.' : 'No keys yet. Create one with “New key”.';
       setMessage(msg, 'empty');
     } else {
       setMessage('');
     }
-    const keysWord = n === 1 ? 'key' : 'keys';
-    $('list-count').textContent = n === 0 ? '' : list.next !== null
-      ? `Showing the first ${formatCount(n)} ${keysWord}` : `${formatCount(n)} ${keysWord}`;
+    // The keys the rows stand for: each key row, and every key in each folder row.
+    const n = list.items.reduce((sum, item) => sum + (item.type === 'folder' ? item.keys : 1), 0);
+    $('list-count').textContent = list.items.length === 0 ? '' : list.next !== null
+      ? `Showing the first ${keysText(n)}` : keysText(n);
     $('load-more').hidden = list.next === null;
   }
 
@@ -295,7 +337,7 @@ export function createKeyList({ api, access }) {
     const value = filterInput.value;
     if (value === list.filter) return;
     list.filter = value;
-    list.entries = [];
+    list.items = [];
     setRouteParam('q', value);
     load();
   }
@@ -383,7 +425,7 @@ export function createKeyList({ api, access }) {
       const filter = q !== null ? q : folderChanged ? '' : list.filter;
       if (filter !== q) setRouteParam('q', filter);
       if (!folderChanged && filter === list.filter) return;
-      if (filter !== list.filter) list.entries = [];
+      if (filter !== list.filter) list.items = [];
       clearTimeout(filterTimer);
       list.prefix = prefix;
       list.filter = filter;
