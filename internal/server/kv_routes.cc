@@ -2,11 +2,14 @@
 // the jobs' results into responses (router.h). Writes are submitted to the storage thread;
 // reads (GET and HEAD of values, listings and counters) run at once on the I/O thread through
 // StorageThread::Read.
+#include <algorithm>
 #include <boost/beast/core/string.hpp>
+#include <map>
 #include <memory>
 
 #include "internal/server/entry_json.h"
 #include "internal/server/http_date.h"
+#include "internal/server/key_pattern.h"
 #include "internal/server/router.h"
 #include "internal/server/sniff.h"
 #include "internal/server/uri_decoding.h"
@@ -66,16 +69,40 @@ bool IsFormUrlencoded(std::string_view content_type) {
 // A listing's delimiter: a few bytes (S3's folders use "/").
 constexpr size_t kMaxDelimiterSize = 16;
 
+// A search (glob or contains) looks at up to this many keys that do not match before a page
+// answers: a few tens of milliseconds. The client pages on with next.
+constexpr size_t kSearchScanBudget = 100'000;
+
 // A token that reads only some of a listing's keys: the listing shows (and counts) only those,
 // and looks at no more than ten pages' worth of the others before it answers (a page may then
-// hold fewer than limit items; next goes on from where it stopped).
+// hold fewer than limit items; next goes on from where it stopped). With a pattern, only the keys
+// it matches are shown, within kSearchScanBudget.
 void HideUnreadable(const std::shared_ptr<const AccessToken>& token, KeySpace space,
-                    ListRequest* request) {
-  if (!token || token->CanReadAll(space, request->prefix)) return;
-  request->visible = [token, space](std::string_view key) {
-    return token->Allows(Right::kRead, space, key);
+                    ListRequest* request, std::shared_ptr<const KeyPattern> pattern = nullptr) {
+  const bool filter_token = token && !token->CanReadAll(space, request->prefix);
+  if (!filter_token && !pattern) return;
+  request->visible = [token = filter_token ? token : nullptr, space,
+                      pattern](std::string_view key) {
+    return (!token || token->Allows(Right::kRead, space, key)) &&
+           (!pattern || pattern->Matches(key));
   };
-  request->max_hidden = 10 * request->limit;
+  request->max_hidden =
+      pattern ? std::max(kSearchScanBudget, 10 * request->limit) : 10 * request->limit;
+}
+
+// The listing's search from ?glob= or ?contains= (null without); *error for a bad one.
+std::shared_ptr<const KeyPattern> SearchOf(const std::map<std::string, std::string>& params,
+                                           std::string* error) {
+  const auto glob = params.find("glob");
+  const auto contains = params.find("contains");
+  if (glob != params.end() && contains != params.end()) {
+    *error = "give glob or contains, not both";
+    return nullptr;
+  }
+  std::optional<KeyPattern> p;
+  if (glob != params.end()) p = KeyPattern::Glob(glob->second, error);
+  if (contains != params.end()) p = KeyPattern::Contains(contains->second, error);
+  return p ? std::make_shared<const KeyPattern>(std::move(*p)) : nullptr;
 }
 
 nlohmann::json NextCursor(const std::optional<std::string>& next) {
@@ -321,11 +348,21 @@ void Router::HandleKvList(Target&& t, Responder respond) {
                                   " bytes; the limit is " + std::to_string(kMaxDelimiterSize)));
     return;
   }
+  std::string error;
+  std::shared_ptr<const KeyPattern> search = SearchOf(t.params, &error);
+  if (!error.empty()) {
+    respond(MakeErrorResponse(http::status::bad_request, error));
+    return;
+  }
+  // A glob's literal start narrows the scan, unless folders are cut relative to the prefix.
+  if (search && state->delimiter.empty() && search->literal_prefix().starts_with(state->prefix)) {
+    state->prefix = search->literal_prefix();
+  }
   state->request.prefix = state->prefix;
   state->request.after = state->after;
   state->request.delimiter = state->delimiter;
   state->request.limit = t.limit.value_or(kDefaultListLimit);
-  HideUnreadable(t.token, KeySpace::kKv, &state->request);
+  HideUnreadable(t.token, KeySpace::kKv, &state->request, std::move(search));
   StorageJob job;
   job.run = [state](KvStore& store) {
     // The revision is the page's one snapshot: a watch from it misses none of the later changes.

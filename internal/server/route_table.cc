@@ -20,7 +20,7 @@ const RouteSpec kRoutes[] = {
      "GET, HEAD",
      nullptr,
      false,
-     {"prefix", "after", "limit", "delimiter"},
+     {"prefix", "after", "limit", "delimiter", "glob", "contains"},
      {}},
     {RouteId::kKv,
      "/kv/{key}",

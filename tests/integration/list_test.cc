@@ -163,4 +163,56 @@ TEST_CASE("listing with a delimiter shows every folder with its count and size, 
   CHECK(r.Json()["error"].get<std::string>().find("delimiter") != std::string::npos);
 }
 
+TEST_CASE("listing searches: glob and contains find keys anywhere, paged, with folders too") {
+  KeyvadProcess keyvad({.args = {"--sync=none"}});
+  HttpTestClient c(keyvad.port());
+  for (const char* k :
+       {"config/app/feature-flags.json", "config/app/db.yaml", "config/web/feature-x",
+        "config/web/v2/feature-y", "docs/FLAGS.md", "images/logo.png"}) {
+    REQUIRE(c.Put(std::string("/kv/") + k, "v", "text/plain").status == 201);
+  }
+  const auto keys = [&c](const std::string& target) {
+    HttpReply r = c.Get(target);
+    REQUIRE(r.status == 200);
+    const nlohmann::json body = r.Json();  // kept: a range-for over a temporary's member dangles
+    std::vector<std::string> out;
+    for (const auto& k : body["keys"]) out.push_back(k["key"]);
+    return out;
+  };
+  CHECK(keys("/kv/?glob=config/*/feature*") ==
+        std::vector<std::string>{"config/app/feature-flags.json", "config/web/feature-x"});
+  CHECK(keys("/kv/?glob=config/**/feature*") ==
+        std::vector<std::string>{"config/app/feature-flags.json", "config/web/feature-x",
+                                 "config/web/v2/feature-y"});
+  CHECK(keys("/kv/?contains=flags") ==
+        std::vector<std::string>{"config/app/feature-flags.json", "docs/FLAGS.md"});
+  CHECK(keys("/kv/?contains=flags&prefix=docs/") == std::vector<std::string>{"docs/FLAGS.md"});
+  CHECK(keys("/kv/?glob=nothing*").empty());
+
+  // Pages of one, following next, find the same keys.
+  std::vector<std::string> paged;
+  std::string after;
+  for (int page = 0; page < 20; page++) {
+    nlohmann::json j =
+        c.Get("/kv/?contains=feature&limit=1" + (after.empty() ? "" : "&after=" + after)).Json();
+    for (const auto& k : j["keys"]) paged.push_back(k["key"]);
+    if (j["next"].is_null()) break;
+    after = j["next"];
+  }
+  CHECK(paged.size() == 3);
+
+  // With a delimiter: the folders that hold matches, counting only the matches.
+  nlohmann::json j = c.Get("/kv/?delimiter=/&contains=feature").Json();
+  CHECK(j["folders"] == nlohmann::json::parse(R"([{"prefix":"config/","keys":3,"size":3}])"));
+
+  // Bad searches are 400 with the reason.
+  for (const char* bad :
+       {"/kv/?glob=", "/kv/?contains=", "/kv/?glob=a%5C", "/kv/?glob=a&contains=b"}) {
+    INFO(bad);
+    HttpReply r = c.Get(bad);
+    CHECK(r.status == 400);
+    CHECK(r.Json()["error"].is_string());
+  }
+}
+
 }  // namespace keyva::testing
