@@ -87,7 +87,8 @@ TEST_CASE("stats history: a sample holds rates over its interval and the gauges 
   CHECK(SampleBetween(a, b)["cache_hit_ratio"].is_null());
 }
 
-TEST_CASE("stats history: the first snapshot only starts the clock, and the ring keeps the newest") {
+TEST_CASE(
+    "stats history: the first snapshot only starts the clock, and the ring keeps the newest") {
   StatsHistory history(std::chrono::seconds(10), 3);
   VitalsSnapshot v;
   v.at = Clock::time_point() + std::chrono::seconds(1);
