@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 
+#include "internal/server/byte_range.h"
 #include "internal/server/entry_json.h"
 #include "internal/server/http_date.h"
 #include "internal/server/key_pattern.h"
@@ -129,6 +130,8 @@ void Router::HandleKvGet(Target&& t, const Request& req, Responder respond) {
   struct State {
     std::string key;
     std::optional<EtagCondition> if_none_match;
+    std::optional<std::string> range;     // GET's Range header (byte_range.h)
+    std::optional<std::string> if_range;  // and its If-Range
     Status status;
     KvEntry entry;  // its value moves into bytes
     bool not_modified = false;
@@ -137,6 +140,14 @@ void Router::HandleKvGet(Target&& t, const Request& req, Responder respond) {
   auto state = std::make_shared<State>();
   state->key = std::move(t.key);
   state->if_none_match = std::move(if_none_match);
+  if (req.method() == http::verb::get) {  // HEAD ignores Range (RFC 9110 §14.2)
+    if (auto range = req.find(http::field::range); range != req.end()) {
+      state->range = std::string(range->value());
+    }
+    if (auto if_range = req.find(http::field::if_range); if_range != req.end()) {
+      state->if_range = std::string(if_range->value());
+    }
+  }
   StorageJob job;
   // Run right here on the I/O thread (StorageThread::Read). The value is shared or refused right
   // where it was read: GETs of big values never hold more than one unshared copy each beyond
@@ -179,11 +190,30 @@ void Router::HandleKvGet(Target&& t, const Request& req, Responder respond) {
                              "reading large values); retry shortly"));
       return;
     }
-    Response res{http::status::ok, 11};
+    Payload value(std::move(state->bytes));
+    RangeAnswer range;
+    if (state->range && (!state->if_range ||
+                         IfRangeHolds(*state->if_range, e.etag, e.meta.modified_us / 1'000'000))) {
+      range = AnswerRange(*state->range, value.size());
+    }
+    if (range.kind == RangeAnswer::Kind::kUnsatisfiable) {
+      Response res = MakeErrorResponse(http::status::range_not_satisfiable, range.reason);
+      res.set(http::field::content_range, ContentRange(range, value.size()));
+      res.set(http::field::accept_ranges, "bytes");
+      send(std::move(res));
+      return;
+    }
+    const bool partial = range.kind == RangeAnswer::Kind::kPartial;
+    Response res{partial ? http::status::partial_content : http::status::ok, 11};
     res.set(http::field::content_type, e.meta.content_type);
     SetStoredValueHeaders(&res, e.meta, e.etag);
+    res.set(http::field::accept_ranges, "bytes");
     if (e.meta.expires_us != 0) res.set(http::field::expires, FormatHttpDate(e.meta.expires_us));
-    res.body() = Payload(std::move(state->bytes));
+    if (partial) {
+      res.set(http::field::content_range, ContentRange(range, value.size()));
+      value = value.Slice(range.first, range.last - range.first + 1);
+    }
+    res.body() = std::move(value);
     res.prepare_payload();
     send(std::move(res));
   };

@@ -11,6 +11,7 @@
 // reference count is atomic).
 #pragma once
 
+#include <algorithm>
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/message.hpp>
@@ -47,6 +48,12 @@ class Payload {
   const char* begin() const { return view_.data(); }
   const char* end() const { return view_.data() + view_.size(); }
   void clear() { *this = Payload(); }
+  // The bytes [offset, offset + length) of these (clamped to them), sharing what keeps them alive.
+  Payload Slice(size_t offset, size_t length) const {
+    Payload p = *this;
+    p.view_ = view_.substr(std::min(offset, view_.size()), length);
+    return p;
+  }
   // How many Payloads hold these bytes (0 for static ones).
   long use_count() const { return owner_.use_count(); }
 
