@@ -73,7 +73,7 @@ const RouteSpec kRoutes[] = {
      "GET, HEAD",
      nullptr,
      false,
-     {},
+     {"since"},
      {}},
     {RouteId::kCheckpoint,
      "/api/checkpoint",

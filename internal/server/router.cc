@@ -326,7 +326,7 @@ void Router::Dispatch(Request&& req, Responder respond) {
       HandleStats(std::move(respond));
       return;
     case Route::kStatsHistory:
-      HandleStatsHistory(std::move(respond));
+      HandleStatsHistory(t, std::move(respond));
       return;
     case Route::kCheckpoint:
       HandleCheckpoint(std::move(t), std::move(respond));
@@ -388,14 +388,16 @@ void Router::HandleStats(Responder respond) {
                                               {"server", std::move(server)}}));
 }
 
-void Router::HandleStatsHistory(Responder respond) {
+void Router::HandleStatsHistory(const Target& t, Responder respond) {
   if (history_ == nullptr) {
     respond(MakeJsonResponse(
         http::status::ok,
         {{"interval_seconds", nullptr}, {"capacity", 0}, {"samples", nlohmann::json::array()}}));
     return;
   }
-  respond(MakeJsonResponse(http::status::ok, history_->Json()));
+  std::optional<int64_t> since;  // Unix ms; Resolve parsed it (0..2^63-1)
+  if (t.since) since = static_cast<int64_t>(*t.since);
+  respond(MakeJsonResponse(http::status::ok, history_->Json(since)));
 }
 
 void Router::HandleLimits(Responder respond) {

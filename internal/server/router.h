@@ -176,7 +176,7 @@ class Router {
   void HandleHealth(Responder respond);
   void HandleMetrics(Responder respond);
   void HandleStats(Responder respond);
-  void HandleStatsHistory(Responder respond);
+  void HandleStatsHistory(const Target& t, Responder respond);
   // GET /api/limits: {"max_key_size", "max_value_size", "max_content_type_size",
   // "list_limit_max", "list_limit_default"}, from the config and the constants above.
   void HandleLimits(Responder respond);

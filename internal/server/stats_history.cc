@@ -125,10 +125,12 @@ void StatsHistory::Add(const VitalsSnapshot& snapshot) {
   last_ = snapshot;
 }
 
-nlohmann::json StatsHistory::Json() const {
+nlohmann::json StatsHistory::Json(std::optional<int64_t> since) const {
   nlohmann::json samples = nlohmann::json::array();
   std::lock_guard<std::mutex> lock(mu_);
-  for (const nlohmann::json& s : samples_) samples.push_back(s);
+  for (const nlohmann::json& s : samples_) {
+    if (!since || s["t"].get<int64_t>() > *since) samples.push_back(s);
+  }
   return {{"interval_seconds", std::chrono::duration<double>(interval_).count()},
           {"capacity", capacity_},
           {"samples", std::move(samples)}};

@@ -78,8 +78,9 @@ class StatsHistory {
   // Adds the sample from the previous snapshot to this one (the first one only starts).
   void Add(const VitalsSnapshot& snapshot);
 
-  // {"interval_seconds","capacity","samples":[oldest … newest]}.
-  nlohmann::json Json() const;
+  // {"interval_seconds","capacity","samples":[oldest … newest]}: every sample, or with since
+  // (Unix ms) only those whose "t" is later, for a page that polls for what is new.
+  nlohmann::json Json(std::optional<int64_t> since = std::nullopt) const;
 
   std::chrono::milliseconds interval() const { return interval_; }
 

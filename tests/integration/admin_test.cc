@@ -108,6 +108,19 @@ TEST_CASE("/api/stats/history holds a sample per interval, with what happened in
   CHECK(history["capacity"] == 9000);  // 15 minutes of 100 ms
   CHECK(c.Send("POST", "/api/stats/history").status == 405);
   CHECK(c.Get("/api/stats/history?n=5").status == 400);
+  CHECK(c.Get("/api/stats/history?since=soon").status == 400);
+  // ?since= (Unix ms) leaves out the samples a poller has: those up to and including since.
+  nlohmann::json all = c.Get("/api/stats/history").Json()["samples"];
+  for (int attempt = 0; attempt < 200 && all.size() < 3; attempt++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    all = c.Get("/api/stats/history").Json()["samples"];
+  }
+  REQUIRE(all.size() >= 3);
+  const int64_t second_t = all[1]["t"];
+  const nlohmann::json newer =
+      c.Get("/api/stats/history?since=" + std::to_string(second_t)).Json()["samples"];
+  for (const nlohmann::json& sample : newer) CHECK(sample["t"].get<int64_t>() > second_t);
+  CHECK(newer.size() >= all.size() - 2);  // at most two samples were up to second_t
   std::string out;
   CHECK(RunProgram(KEYVAD_PATH, {"--stats-interval=0s"}, &out) == 2);
   CHECK(out.find("--stats-interval") != std::string::npos);
