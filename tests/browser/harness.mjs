@@ -5,6 +5,7 @@
 // Environment: KEYVAD (required) is the keyvad binary (CTest passes $<TARGET_FILE:keyvad>);
 // CHROMIUM overrides /usr/bin/chromium. No browser is ever downloaded.
 
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,16 +21,17 @@ export const SCREENSHOT_DIR = path.resolve(
   REPO_ROOT, process.env.KEYVA_SCREENSHOT_DIR || path.join(os.tmpdir(), 'keyva-screenshots'));
 
 // A running keyvad (with extra flags args). stop() ends it with SIGTERM (SIGKILL after 10 s) and
-// removes its data dir.
-export async function startKeyvad({ args = [] } = {}) {
+// removes its data dir. To start one again where another was (a restart), pass the first one's
+// port and dataDir: a dataDir passed in belongs to the caller and is kept by stop().
+export async function startKeyvad({ args = [], port: wantedPort = 0, dataDir: givenDataDir = null } = {}) {
   const binary = process.env.KEYVAD;
   if (!binary || !fs.existsSync(binary)) {
     throw new Error('Set KEYVAD to the keyvad binary (CTest does this), e.g. KEYVAD=build/cmd/keyvad/keyvad');
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyva-browser-'));
   const portFile = path.join(dir, 'port');
-  const dataDir = path.join(dir, 'data');
-  const child = spawn(binary, ['--addr', '127.0.0.1:0', '--port-file', portFile, '--data-dir', dataDir,
+  const dataDir = givenDataDir || path.join(dir, 'data');
+  const child = spawn(binary, ['--addr', `127.0.0.1:${wantedPort}`, '--port-file', portFile, '--data-dir', dataDir,
     '--sync', 'none', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d) => { output += d; });
@@ -71,6 +73,8 @@ export async function startKeyvad({ args = [] } = {}) {
   }
   return {
     base,
+    port,
+    dataDir,
     output: () => output,
     async stop() {
       if (exited === null) {
@@ -133,6 +137,21 @@ export async function openPage(context) {
       allowed.push(re);
     },
   };
+}
+
+// Closes a page openPage opened and fails the test on what the page did wrong: uncaught
+// exceptions, JavaScript dialogs and console errors (other than those allowed).
+export async function closeCheckedPage({ page, problems }) {
+  await page.close();
+  assert.deepEqual(problems.exceptions, [], 'uncaught exceptions in the page');
+  assert.deepEqual(problems.dialogs, [], 'JavaScript dialogs opened by the page');
+  assert.deepEqual(problems.console, [], 'console errors in the page');
+}
+
+// Ends what a test file started: its browser, then its keyvad (either may be missing).
+export async function stopAll(browser, server) {
+  if (browser) await browser.close();
+  if (server) await server.stop();
 }
 
 // API helpers (Node's fetch) for seeding and checking what the page did.

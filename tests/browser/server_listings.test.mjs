@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
-import { ensureScreenshotDir, kvUrl, openPage, put, startBrowser, startKeyvad } from './harness.mjs';
+import { closeCheckedPage, ensureScreenshotDir, kvUrl, openPage, put, startBrowser, startKeyvad, stopAll } from './harness.mjs';
 
 const TIMEOUT = { timeout: 120000 };
 let server;
@@ -41,21 +41,14 @@ before(async () => {
 });
 
 after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
+  await stopAll(browser, server);
 });
 
 beforeEach(async () => {
   current = await openPage(browser.context);
 });
 
-afterEach(async () => {
-  const { page, problems } = current;
-  await page.close();
-  assert.deepEqual(problems.exceptions, [], 'uncaught exceptions in the page');
-  assert.deepEqual(problems.dialogs, [], 'JavaScript dialogs opened by the page');
-  assert.deepEqual(problems.console, [], 'console errors in the page');
-});
+afterEach(() => closeCheckedPage(current));
 
 describe('folders from the server', () => {
   // 301 keys: 250 of them in cache/, which sorts first, more than a page of the listing (100)

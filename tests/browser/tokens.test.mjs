@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
-import { kvUrl, openPage, startBrowser, startKeyvad } from './harness.mjs';
+import { closeCheckedPage, kvUrl, openPage, startBrowser, startKeyvad, stopAll } from './harness.mjs';
 
 const TIMEOUT = { timeout: 60000 };
 const TOKENS = {
@@ -68,8 +68,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
+  await stopAll(browser, server);
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -79,13 +78,7 @@ beforeEach(async () => {
   current.allow(/status of 40[13]/);
 });
 
-afterEach(async () => {
-  const { page, problems } = current;
-  await page.close();
-  assert.deepEqual(problems.exceptions, [], 'uncaught exceptions in the page');
-  assert.deepEqual(problems.dialogs, [], 'JavaScript dialogs opened by the page');
-  assert.deepEqual(problems.console, [], 'console errors in the page');
-});
+afterEach(() => closeCheckedPage(current));
 
 describe('web page with scoped tokens', () => {
   test('with --auth-reads the page asks for a token at once, says when it is wrong, then lists', TIMEOUT, async () => {

@@ -9,15 +9,51 @@
 // the revision, instead of only on save; the draft and the ETag it is based on stay as they are.
 // Owns the draft's state: which key, the chosen file, whether the type came from that file.
 // An edit of a key the token (access.js) may not write has no save button.
+// A new key's name is checked before anything is sent (keyNameProblem), with the reason under
+// the field: the server would store "a/" or "/a" or "a//b", but in the page they are a folder, or
+// a key in a folder with no name, that no listing can lead to. A file chosen while the name is
+// empty (or only a folder) names the key after it, and a type left empty is the file name's
+// (contentTypeOfName) or, for typed text that is a JSON object or array, application/json; the
+// server would call those plain text.
 
 import { showIfAllowed } from './access.js';
 import { ApiError, kvUrl } from './api.js';
 import { $ } from './dom.js';
 import { showAlert, toast } from './dialogs.js';
-import { folderOf, formatBytes, quoted, relativeTime, utf8Bytes, utf8Length } from './format.js';
+import { contentTypeOfName, folderOf, formatBytes, quoted, relativeTime, utf8Bytes, utf8Length } from './format.js';
 import { expiryOf } from './key_view.js';
 import { go, keysHref } from './routing.js';
 import { TEXT_PREVIEW_LIMIT, classify } from './value_kind.js';
+
+// Why name cannot be a new key's name, or '' when it can. Length is the server's limit, checked
+// apart.
+export function keyNameProblem(name) {
+  if (name === '') return 'Give the key a name.';
+  if (name.endsWith('/')) {
+    return `${quoted(name)} ends in “/”, so it names a folder, not a key. Add the key’s own name after the last “/”.`;
+  }
+  const problems = [];
+  if (name.startsWith('/')) problems.push('A key cannot start with “/”: folders are named from the top, like config/app.');
+  if (name.includes('//')) problems.push('A key cannot hold “//”: that would be a folder without a name.');
+  return problems.join(' ');
+}
+
+// The content type a value gets when the field is left empty: the chosen file's name says it, or
+// typed text that parses as a JSON object or array is JSON. '' lets the server sniff the bytes.
+function defaultType({ file, text }) {
+  if (file) return file.type || contentTypeOfName(file.name);
+  return looksLikeJsonDocument(text) ? 'application/json' : '';
+}
+
+function looksLikeJsonDocument(text) {
+  if (!/^\s*[[{]/.test(text)) return false;  // only objects and arrays: "1" or "true" are text
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 // keyView: the key view (the value an edit starts from); onSaved(key) after a write.
 export function createEditor({ api, access, keyView, onSaved }) {
@@ -25,6 +61,7 @@ export function createEditor({ api, access, keyView, onSaved }) {
     active: false,        // a draft is open (kept when the same route comes back)
     mode: 'new',          // 'new' or 'edit'
     key: null,            // the key edited
+    prefix: '',           // the folder the editor was opened in (a new key goes there by default)
     etag: null,           // the ETag the edit is based on
     file: null,           // the chosen File, for a value from a file
     generation: 0,        // bumps per open so a late load for an old draft is dropped
@@ -38,6 +75,15 @@ export function createEditor({ api, access, keyView, onSaved }) {
     if (focusId) $(focusId).focus();
   };
 
+  // The message under the key field (and the field marked invalid); '' hides it.
+  function showKeyProblem(message) {
+    const node = $('ed-key-error');
+    node.textContent = message;
+    node.hidden = message === '';
+    if (message) $('ed-key').setAttribute('aria-invalid', 'true');
+    else $('ed-key').removeAttribute('aria-invalid');
+  }
+
   function setSource(source) {
     $('ed-src-text').checked = source === 'text';
     $('ed-src-file').checked = source === 'file';
@@ -50,9 +96,17 @@ export function createEditor({ api, access, keyView, onSaved }) {
     $('ed-file-name').textContent = file ? `${file.name} · ${formatBytes(file.size)}` : 'or drop one here';
     $('ed-drop').querySelector('.drop-title').textContent = file ? 'Chosen file' : 'Choose a file';
     const typeInput = $('ed-type');
-    if (file && file.type && (typeInput.value === '' || editor.typeFromFile)) {
-      typeInput.value = file.type;
+    const type = file ? defaultType({ file }) : '';
+    if (type && (typeInput.value === '' || editor.typeFromFile)) {
+      typeInput.value = type;
       editor.typeFromFile = true;
+    }
+    // A new key without a name of its own yet (empty, or only the folder it was opened in) is
+    // named after the file, in that folder.
+    const keyInput = $('ed-key');
+    if (file && editor.mode === 'new' && (keyInput.value === '' || keyInput.value.endsWith('/'))) {
+      keyInput.value = (keyInput.value || editor.prefix) + file.name;
+      showKeyProblem('');
     }
   }
 
@@ -60,12 +114,13 @@ export function createEditor({ api, access, keyView, onSaved }) {
     const generation = ++editor.generation;
     const sameEdit = editor.active && editor.mode === r.mode && editor.key === r.key;
     if (sameEdit && !form.hidden) return;  // already editing this: keep the draft
-    Object.assign(editor, { active: true, mode: r.mode, key: r.key, etag: null, file: null, typeFromFile: false });
+    Object.assign(editor, { active: true, mode: r.mode, key: r.key, prefix: r.prefix, etag: null, file: null, typeFromFile: false });
     form.reset();
     setFile(null);
     setSource('text');
     $('ed-error').hidden = true;
     $('ed-remote').hidden = true;
+    showKeyProblem('');
     editor.heldChange = null;
     const keyInput = $('ed-key');
     const isEdit = r.mode === 'edit';
@@ -151,7 +206,13 @@ export function createEditor({ api, access, keyView, onSaved }) {
     const key = $('ed-key').value;
     const isEdit = editor.mode === 'edit';
     const limits = await api.limits().catch(() => null);  // unknown: the server will say
-    if (key === '') return fail('Give the key a name.', 'ed-key');
+    // An edit keeps the key's name whatever it is (the API may have made "a//b").
+    const problem = isEdit ? '' : keyNameProblem(key);
+    showKeyProblem(problem);
+    if (problem) {
+      $('ed-key').focus();
+      return;
+    }
     if (limits && utf8Length(key) > limits.max_key_size) {
       return fail(`That key is too long: keys are at most ${limits.max_key_size} bytes.`, 'ed-key');
     }
@@ -180,7 +241,9 @@ export function createEditor({ api, access, keyView, onSaved }) {
       params.set('ttl', String(ttl * Number($('ed-ttl-unit').value)));
     }
     const headers = {};
-    const type = $('ed-type').value.trim();
+    const fromFile = $('ed-src-file').checked;
+    const type = $('ed-type').value.trim() ||
+      defaultType(fromFile ? { file: editor.file } : { text: $('ed-text').value });
     if (limits && utf8Length(type) > limits.max_content_type_size) {
       return fail(`That content type is too long: this server takes at most ${limits.max_content_type_size} bytes.`, 'ed-type');
     }
@@ -252,6 +315,10 @@ export function createEditor({ api, access, keyView, onSaved }) {
   $('ed-file').addEventListener('change', () => setFile($('ed-file').files[0] || null));
   $('ed-type').addEventListener('input', () => {
     editor.typeFromFile = false;
+  });
+  // Once a problem with the name is shown, it goes away as soon as the name is fixed.
+  $('ed-key').addEventListener('input', () => {
+    if (!$('ed-key-error').hidden && editor.mode === 'new') showKeyProblem(keyNameProblem($('ed-key').value));
   });
   const drop = $('ed-drop');
   drop.addEventListener('dragover', (event) => {

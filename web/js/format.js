@@ -73,3 +73,30 @@ export function downloadName(key) {
   const last = key.split('/').filter(Boolean).pop() || 'value';
   return last.replace(/[\\/:*?"<>|\u0000-\u001f]/g, '_').slice(0, 120);
 }
+
+// The content type a file name's extension stands for ("report.JSON" → application/json), or ''
+// when it says nothing we know. For the editor's default when the type is left empty: the
+// server's sniffing goes by the bytes and calls JSON, YAML, Markdown, CSS and scripts plain text.
+const TYPES_BY_EXTENSION = {
+  json: 'application/json',
+  yaml: 'application/yaml',
+  yml: 'application/yaml',
+  txt: 'text/plain; charset=utf-8',
+  md: 'text/markdown; charset=utf-8',
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  svg: 'image/svg+xml',
+  html: 'text/html; charset=utf-8',
+  htm: 'text/html; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  mjs: 'text/javascript; charset=utf-8',
+};
+
+export function contentTypeOfName(name) {
+  const last = String(name).split('/').pop();
+  const dot = last.lastIndexOf('.');
+  if (dot <= 0) return '';  // no extension, or a dot file such as ".env"
+  return TYPES_BY_EXTENSION[last.slice(dot + 1).toLowerCase()] || '';
+}

@@ -18,7 +18,9 @@
 // read again. New key is shown only where the token (access.js) may write some key.
 // Keyboard: "/" focuses the filter, Down moves from it into the rows, Up/Down between rows,
 // Escape clears it; Enter on a filter holding a "/" opens that folder (or that key, when there is
-// one by that name).
+// one by that name). Drawing the rows again never drops focus to the page: a row that had it
+// gives it to the same row drawn anew (or the one now in its place), and a folder opened from its
+// row gives it to the new folder's first row (or to the filter when the folder is empty).
 
 import { showIfAllowed } from './access.js';
 import { $, h, icon, isTypingTarget } from './dom.js';
@@ -75,6 +77,7 @@ export function createKeyList({ api, access }) {
     feed: null,      // the follower of the listing's changes (watch.js), or null
     racing: null,    // changes received while a page is asked under a running feed, re-applied to it
     flashing: new Set(),  // keys whose rows (or folders' rows) changed through the feed a moment ago
+    focusFirst: false,    // a folder was opened from a focused row: its first row takes focus when drawn
   };
   let renderTimer = null;
   let refreshTimer = null;
@@ -286,6 +289,7 @@ export function createKeyList({ api, access }) {
       h('span', { class: 'row-name', text: name }),
       h('span', { class: 'row-meta', text: `${keysText(item.keys)} · ${formatBytes(item.size)}` }));
     a.setAttribute('aria-label', `Folder ${name}, ${keysText(item.keys)}, ${formatBytes(item.size)}`);
+    a.dataset.row = item.key;
     a.title = `${keysText(item.keys)} holding ${formatCount(item.size)} ${item.size === 1 ? 'byte' : 'bytes'} in all`;
     if ([...list.flashing].some((k) => k.startsWith(item.key))) a.classList.add('flash');
     return h('li', {}, a);
@@ -302,6 +306,7 @@ export function createKeyList({ api, access }) {
       h('span', { class: 'row-name', text: name === '' ? '(this folder’s own key)' : name }),
       h('span', { class: 'row-meta', text: meta.join(' · ') }));
     a.dataset.key = key;
+    a.dataset.row = key;
     if (modified) a.title = `${entry.content_type || 'unknown type'} · modified ${dateFormat.format(modified)}`;
     if (key === list.selected) a.setAttribute('aria-current', 'true');
     if (list.flashing.has(key)) a.classList.add('flash');
@@ -309,7 +314,20 @@ export function createKeyList({ api, access }) {
   }
 
   function render() {
-    $('key-list').replaceChildren(...list.items.map((item) => (item.type === 'folder' ? folderRow(item) : keyRow(item))));
+    const listNode = $('key-list');
+    const focused = listNode.contains(document.activeElement) ? document.activeElement : null;
+    const focusedAt = focused ? [...listNode.querySelectorAll('a.row')].indexOf(focused) : -1;
+    listNode.replaceChildren(...list.items.map((item) => (item.type === 'folder' ? folderRow(item) : keyRow(item))));
+    // A folder opened from its row (unless focus went elsewhere meanwhile): its first row. A row
+    // drawn anew: the same row, or the one now where it was.
+    const takeOver = list.focusFirst && (focused !== null || document.activeElement === document.body);
+    list.focusFirst = false;
+    if (takeOver || focused) {
+      const rows = [...listNode.querySelectorAll('a.row')];
+      const same = takeOver ? null : rows.find((a) => a.dataset.row === focused.dataset.row);
+      const target = same || rows[takeOver ? 0 : Math.min(focusedAt, rows.length - 1)] || filterInput;
+      target.focus({ preventScroll: true });
+    }
     if (list.items.length === 0) {
       const msg = list.filter ? `No keys here start with ${quoted(list.filter)}.`
         : list.prefix ? 'This folder is empty.' : 'No keys yet. Create one with “New key”.';
@@ -431,6 +449,8 @@ export function createKeyList({ api, access }) {
       list.filter = filter;
       if (filterInput.value !== filter) filterInput.value = filter;
       if (folderChanged) renderCrumbs();
+      // Enter (or a click) on a folder's row: focus goes on to the folder's rows once drawn.
+      list.focusFirst = folderChanged && $('key-list').contains(document.activeElement);
       load();
     },
     // Marks the open key's row (null for none).

@@ -2,16 +2,36 @@
 // saying nothing is open. Routes each #/keys URL to the three panes and connects them (a delete
 // or a save refreshes the list; a change made elsewhere to the key being edited reaches the
 // editor); each pane owns its own state. access (access.js) decides which actions each pane
-// offers; after a new token the panes load again.
+// offers; after a new token the panes load again. Above the list, "Go to key" (go_to_key.js)
+// searches the whole store.
+// Focus: a route reached by Enter (or a click) on a row of the list or of the matches leaves
+// focus on that row, so ↑/↓ and Enter go on from there; the key view would otherwise take it
+// for the key's name. On a phone, where the list is hidden while a key is open, the name keeps
+// it. (A folder opened from its row: the key list puts focus on the new folder's rows itself.)
 
 import { $ } from './dom.js';
 import { createEditor } from './editor.js';
 import { folderOf } from './format.js';
+import { createGoToKey } from './go_to_key.js';
 import { createKeyList } from './key_list.js';
 import { createKeyView } from './key_view.js';
 import { go } from './routing.js';
 
+// The row of the key list or of the matches that has focus, or null.
+function focusedRow() {
+  const node = document.activeElement;
+  return node instanceof HTMLElement && node.matches('#browser a.row') ? node : null;
+}
+
+// Puts focus back on row after a pane took it, if row is still there to be seen.
+function keepFocus(row) {
+  if (!row || !row.isConnected || row === document.activeElement) return;
+  if (row.checkVisibility ? !row.checkVisibility() : row.offsetParent === null) return;
+  row.focus({ preventScroll: true });
+}
+
 export function createKeysView({ api, access }) {
+  const goTo = createGoToKey({ api });
   const keyList = createKeyList({ api, access });
   const keyView = createKeyView({
     api,
@@ -30,6 +50,9 @@ export function createKeysView({ api, access }) {
 
   return {
     show(r) {
+      const row = focusedRow();
+      goTo.show(r);
+      goTo.select(r.key);
       keyList.show(r);
       keyList.select(r.key);
       $('view-keys').classList.toggle('has-detail', r.mode !== null);
@@ -43,6 +66,7 @@ export function createKeysView({ api, access }) {
       if (r.mode === 'view') {
         $('detail-empty').hidden = true;
         keyView.show(r);
+        keepFocus(row);
         document.title = `${r.key} · keyva`;
       } else {
         keyView.close();

@@ -5,8 +5,8 @@
 // dialog at once (saying so when the token sent was refused); once a token is entered, the
 // views load again with it. Module map: api.js (the HTTP API), access.js, routing.js (the URL),
 // dom.js, format.js, value_kind.js, dialogs.js (shared helpers), watch.js (the change feed, which
-// keeps the key list and the open key live); keys.js composes key_list.js, key_view.js (with
-// preview.js) and editor.js; counters.js; stats.js.
+// keeps the key list and the open key live); keys.js composes go_to_key.js (search the whole
+// store), key_list.js, key_view.js (with preview.js) and editor.js; counters.js; stats.js.
 
 import { createAccess } from './access.js';
 import { createApi } from './api.js';
