@@ -11,6 +11,7 @@
 #include "internal/server/content_encoding.h"
 #include "internal/server/content_md5.h"
 #include "internal/server/http_date.h"
+#include "internal/server/key_pattern.h"
 #include "internal/server/uri_decoding.h"
 #include "internal/server/web_assets.h"
 
@@ -401,11 +402,14 @@ void Router::HandleStatsHistory(const Target& t, Responder respond) {
 }
 
 void Router::HandleLimits(Responder respond) {
-  respond(MakeJsonResponse(http::status::ok, {{"max_key_size", config_.max_key_size},
-                                              {"max_value_size", config_.max_value_size},
-                                              {"max_content_type_size", kMaxContentTypeSize},
-                                              {"list_limit_max", kMaxListLimit},
-                                              {"list_limit_default", kDefaultListLimit}}));
+  respond(
+      MakeJsonResponse(http::status::ok, {{"max_key_size", config_.max_key_size},
+                                          {"max_value_size", config_.max_value_size},
+                                          {"max_content_type_size", kMaxContentTypeSize},
+                                          {"list_limit_max", kMaxListLimit},
+                                          {"list_limit_default", kDefaultListLimit},
+                                          {"search_max_size", KeyPattern::kMaxSize},
+                                          {"search_max_wildcards", KeyPattern::kMaxWildcards}}));
 }
 
 void Router::HandleWeb(const Target& t, Responder respond) {

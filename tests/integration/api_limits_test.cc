@@ -20,6 +20,11 @@ TEST_CASE("/api/limits reports the default limits as JSON") {
   CHECK(j["max_content_type_size"] == 256);
   CHECK(j["list_limit_max"] == 1000);
   CHECK(j["list_limit_default"] == 100);
+  CHECK(j["search_max_size"] == 256);
+  CHECK(j["search_max_wildcards"] == 32);
+  // The search agrees: a glob of search_max_size bytes is taken, one more is not.
+  CHECK(c.Get("/kv/?glob=" + std::string(256, 'g')).status == 200);
+  CHECK(c.Get("/kv/?glob=" + std::string(257, 'g')).status == 400);
 
   // The listing agrees: list_limit_max is accepted, one more is not.
   CHECK(c.Get("/kv/?limit=1000").status == 200);

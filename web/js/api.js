@@ -31,7 +31,8 @@ export const seqUrl = (name) => `/seq/${encodeURIComponent(name)}`;
 export const storedEtag = (etag) => (etag ? etag.replace(/-[a-z0-9]+"$/, '"') : etag);
 
 const TOKEN_STORAGE = 'keyva.token';
-const LIMIT_FIELDS = ['max_key_size', 'max_value_size', 'max_content_type_size', 'list_limit_max', 'list_limit_default'];
+const LIMIT_FIELDS = ['max_key_size', 'max_value_size', 'max_content_type_size', 'list_limit_max', 'list_limit_default',
+  'search_max_size', 'search_max_wildcards'];
 
 // onConnection(reachable: boolean) after every request; onUnauthorized(err) after a 401.
 export function createApi({ onConnection = () => {}, onUnauthorized = () => {} } = {}) {
@@ -74,7 +75,8 @@ export function createApi({ onConnection = () => {}, onUnauthorized = () => {} }
   }
 
   // The server's limits: {max_key_size, max_value_size, max_content_type_size, list_limit_max,
-  // list_limit_default}, all positive integers (bytes, or entries of a listing page). Asked once; a failed request is asked again next time.
+  // list_limit_default, search_max_size, search_max_wildcards}, all positive integers (bytes,
+  // entries of a listing page, or wildcards of a search glob). Asked once; a failed request is asked again next time.
   function limits() {
     if (limitsPromise === null) {
       limitsPromise = request('GET', '/api/limits').then((res) => res.json()).then((data) => {

@@ -25,17 +25,16 @@ import { kindOfType } from './value_kind.js';
 const SEARCH_DELAY_MS = 250;
 const MAX_MATCHES = 20;
 const MAX_PAGES = 5;
-// The server's bounds on a pattern (docs/server.md, "Searches"): said here rather than sent to
-// get a 400.
-const MAX_PATTERN_BYTES = 256;
-const MAX_WILDCARDS = 32;
 
 const isGlob = (text) => /[*?]/.test(text);
 
-// Why the server would refuse text as a search, or ''. A glob is read as the server reads it
-// (internal/server/key_pattern.cc): "\" takes the next character literally, "**" is one wildcard.
-function patternProblem(text) {
-  if (utf8Length(text) > MAX_PATTERN_BYTES) return `A search is at most ${MAX_PATTERN_BYTES} bytes.`;
+// Why the server would refuse text as a search, or '': its bounds come from /api/limits
+// (search_max_size, search_max_wildcards), said here rather than sent to get a 400. A glob is
+// read as the server reads it (internal/server/key_pattern.cc): "\" takes the next character
+// literally, "**" is one wildcard.
+function patternProblem(text, limits) {
+  const maxBytes = limits.search_max_size;
+  if (utf8Length(text) > maxBytes) return `A search is at most ${maxBytes} bytes.`;
   if (!isGlob(text)) return '';
   let wildcards = 0;
   for (let i = 0; i < text.length; i++) {
@@ -47,7 +46,8 @@ function patternProblem(text) {
       if (text[i] === '*' && text[i + 1] === '*') i++;
     }
   }
-  return wildcards > MAX_WILDCARDS ? `A glob may hold at most ${MAX_WILDCARDS} wildcards.` : '';
+  const maxWildcards = limits.search_max_wildcards;
+  return wildcards > maxWildcards ? `A glob may hold at most ${maxWildcards} wildcards.` : '';
 }
 
 // The parts of key with the text found in it marked (ASCII case aside, as the server compares).
@@ -88,12 +88,6 @@ export function createGoToKey({ api }) {
       state.searching = null;
       return Promise.resolve();
     }
-    const problem = patternProblem(text);
-    if (problem) {
-      setStatus(problem, 'error');
-      state.searching = null;
-      return Promise.resolve();
-    }
     setStatus('Searching…');
     state.searching = runSearch(text, generation).catch((err) => {
       if (generation === state.generation) setStatus(api.describeError(err), 'error');
@@ -102,6 +96,12 @@ export function createGoToKey({ api }) {
   }
 
   async function runSearch(text, generation) {
+    const problem = patternProblem(text, await api.limits());
+    if (generation !== state.generation) return;
+    if (problem) {
+      setStatus(problem, 'error');
+      return;
+    }
     const exactPromise = api.listEntry(text).catch(() => null);  // a name the server refuses is no key
     const found = [];
     let next = null;
