@@ -1,7 +1,8 @@
 // The Engine tab as an operator's dashboard: sparklines of the server's own history (full from
 // the first paint, not only from when the page was opened), uptime and version, data on disk
 // counting the WAL, empty SST levels folded away, and — when keyvad stops — the cards kept but
-// greyed, coming back live when a keyvad starts again on the same port and data directory.
+// greyed, coming back live when a keyvad starts again on the same port and data directory. And
+// the top bar's connection badge, driven by a heartbeat, through the same stop and restart.
 // One keyvad of its own, sampling every 200 ms (--stats-interval) so history exists at once.
 //
 // Run: KEYVAD=build/cmd/keyvad/keyvad node --test tests/browser/dashboard.test.mjs  (CTest: "browser").
@@ -125,5 +126,19 @@ describe('engine dashboard', () => {
     const after = await sparkPoints(page);
     assert.ok(after.requests >= points.requests, `history kept across the restart (${points.requests} → ${after.requests})`);
     await page.goto('about:blank');
+  });
+  test('the connection badge turns unreachable and back by itself when keyvad stops and returns', TIMEOUT, async () => {
+    const { page, allow } = current;
+    allow(/ERR_CONNECTION_REFUSED|Failed to load resource/);
+    await page.goto(`${server.base}/#/keys`);
+    await page.locator('#conn[data-state="ok"]').waitFor();
+    const { port } = server;
+    await server.stop();
+    // No click and no other request: the heartbeat notices within 3 s (the issue's bound).
+    await page.locator('#conn[data-state="down"]').waitFor({ timeout: 3000 });
+    assert.equal(await page.locator('#conn-text').textContent(), 'Server unreachable');
+    server = await startKeyvad({ args: ARGS, port, dataDir });
+    await page.locator('#conn[data-state="ok"]').waitFor({ timeout: 3000 });
+    assert.equal(await page.locator('#conn-text').textContent(), 'Connected');
   });
 });

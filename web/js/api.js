@@ -34,7 +34,7 @@ const TOKEN_STORAGE = 'keyva.token';
 const LIMIT_FIELDS = ['max_key_size', 'max_value_size', 'max_content_type_size', 'list_limit_max', 'list_limit_default',
   'search_max_size', 'search_max_wildcards'];
 
-// onConnection(reachable: boolean) after every request; onUnauthorized(err) after a 401.
+// onConnection(reachable: boolean) after every request and ping; onUnauthorized(err) after a 401.
 export function createApi({ onConnection = () => {}, onUnauthorized = () => {} } = {}) {
   let limitsPromise = null;  // GET /api/limits, once it has succeeded (or while it runs)
   let limitsKnown = null;    // its answer, for the error messages
@@ -72,6 +72,17 @@ export function createApi({ onConnection = () => {}, onUnauthorized = () => {} }
     const err = new ApiError(res.status, detail, res, { body: parsedBody, hadToken: Boolean(token) });
     if (res.status === 401 && !quiet401) onUnauthorized(err);
     throw err;
+  }
+
+  // Asks GET /healthz (open without a token) whether the server answers, within timeoutMs;
+  // onConnection hears the outcome like after any request. Never throws.
+  async function ping(timeoutMs) {
+    try {
+      await fetch('/healthz', { cache: 'no-store', signal: AbortSignal.timeout(timeoutMs) });
+      onConnection(true);  // any answer, even 503 (writes refused), is a server that answers
+    } catch {
+      onConnection(false);
+    }
   }
 
   // The server's limits: {max_key_size, max_value_size, max_content_type_size, list_limit_max,
@@ -146,6 +157,7 @@ export function createApi({ onConnection = () => {}, onUnauthorized = () => {} }
 
   return {
     request,
+    ping,
     limits,
     listEntry,
     describeError,
