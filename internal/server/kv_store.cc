@@ -10,23 +10,24 @@
 
 namespace keyva::server {
 
-std::string ValueKey(std::string_view key) {
+namespace {
+
+// The engine key of key in the key space of tag (kValueKeyPrefix, kCounterKeyPrefix).
+std::string TaggedKey(char tag, std::string_view key) {
   std::string k;
   k.reserve(key.size() + 1);
-  k.push_back(kValueKeyPrefix);
+  k.push_back(tag);
   k.append(key.data(), key.size());
   return k;
 }
 
-namespace {
+std::string CounterKey(std::string_view name) { return TaggedKey(kCounterKeyPrefix, name); }
 
-std::string CounterKey(std::string_view name) {
-  std::string k;
-  k.reserve(name.size() + 1);
-  k.push_back(kCounterKeyPrefix);
-  k.append(name.data(), name.size());
-  return k;
-}
+}  // namespace
+
+std::string ValueKey(std::string_view key) { return TaggedKey(kValueKeyPrefix, key); }
+
+namespace {
 
 WriteOptions WriteOptionsFor(KvStore::Commit commit) {
   WriteOptions w;
@@ -312,10 +313,7 @@ ListPage WalkListing(DB* db, int64_t now, char tag, const ListRequest& request, 
   const std::string_view prefix = request.prefix;
   const std::string_view delimiter = request.delimiter;
   const size_t limit = std::max<size_t>(1, request.limit);
-  const auto engine_key = [tag](std::string_view key) {
-    std::string k(1, tag);
-    return k.append(key);
-  };
+  const auto engine_key = [tag](std::string_view key) { return TaggedKey(tag, key); };
   // One snapshot: the page is one state, and its revision says which.
   const Snapshot* snapshot = db->GetSnapshot();
   page.revision = snapshot->sequence();
