@@ -93,9 +93,9 @@ void Router::HandleToken(const Target& t, Responder respond) {
 std::optional<Response> Router::Authenticate(const Request& req, const RouteSpec& route,
                                              Target* t) const {
   if (!access_->enabled()) return std::nullopt;
-  const bool needs = route.id == RouteId::kToken ||
-                     (IsWrite(req.method()) && route.writes_need_token) ||
-                     (access_->auth_reads() && !IsWrite(req.method()) && IsReadRoute(route.id));
+  const bool needs =
+      route.id == RouteId::kToken || (IsWriteMethod(req.method()) && route.writes_need_token) ||
+      (access_->auth_reads() && !IsWriteMethod(req.method()) && IsReadRoute(route.id));
   if (!needs) return std::nullopt;
   auto auth = req.find(http::field::authorization);
   AccessControl::Identity id = access_->Identify(
@@ -122,7 +122,7 @@ std::optional<Response> Router::Authorize(const Request& req, const Target& t) c
   const AccessToken& token = *t.token;
   const http::verb method = req.method();
   const Right verb = method == http::verb::delete_ ? Right::kDelete
-                     : IsWrite(method)             ? Right::kWrite
+                     : IsWriteMethod(method)       ? Right::kWrite
                                                    : Right::kRead;
   auto param = [&](const char* name) {
     auto it = t.params.find(name);

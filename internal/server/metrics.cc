@@ -3,6 +3,7 @@
 
 #include <charconv>
 
+#include "internal/server/route_table.h"
 #include "internal/server/stats_fields.h"
 
 namespace keyva::server {
@@ -65,9 +66,9 @@ void ServerMetrics::RecordRequest(std::string_view route, std::string_view metho
     h->count++;
     h->sum += secs;
   };
-  const bool read = method == "GET" || method == "HEAD";
-  const bool write = method == "PUT" || method == "POST" || method == "DELETE" ||
-                     method == "LOCK" || method == "UNLOCK";
+  const boost::beast::http::verb verb = boost::beast::http::string_to_verb(method);
+  const bool read = verb == boost::beast::http::verb::get || verb == boost::beast::http::verb::head;
+  const bool write = IsWriteMethod(verb);
   std::lock_guard<std::mutex> lock(mu_);
   requests_[RequestKey(std::string(route), std::string(method), status)]++;
   add(&latency_[std::string(route)]);

@@ -107,6 +107,12 @@ const IntegerParam kIntegerParams[] = {
 
 }  // namespace
 
+bool IsWriteMethod(boost::beast::http::verb m) {
+  using boost::beast::http::verb;
+  return m == verb::put || m == verb::post || m == verb::delete_ || m == verb::lock ||
+         m == verb::unlock;
+}
+
 const RouteSpec* FindRoute(std::string_view path) {
   for (const RouteSpec& r : kRoutes) {
     if (path == r.path && !r.prefix) return &r;

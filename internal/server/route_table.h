@@ -9,6 +9,7 @@
 #pragma once
 
 #include <array>
+#include <boost/beast/http/verb.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -48,6 +49,10 @@ struct RouteSpec {
 // A page of a listing holds at most this many keys (?limit=), and this many by default.
 inline constexpr int64_t kListLimitMax = 1000;
 inline constexpr int64_t kListLimitDefault = 100;
+
+// PUT, POST, DELETE, LOCK and UNLOCK: the methods that change what is stored (they need the
+// write or delete right, and are the writes of the latency figures).
+bool IsWriteMethod(boost::beast::http::verb method);
 
 // The route a request path belongs to; nullptr when none matches (the web page's files are
 // looked up separately: RouteId::kWeb has no row).

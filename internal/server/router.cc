@@ -38,11 +38,6 @@ Response StripBodyForHead(Response&& res) {
 
 }  // namespace
 
-bool Router::IsWrite(http::verb m) {
-  return m == http::verb::put || m == http::verb::post || m == http::verb::delete_ ||
-         m == http::verb::lock || m == http::verb::unlock;
-}
-
 Router::Router(const ServerConfig& config, StorageThread* storage, ServerMetrics* metrics,
                AccessControl* access, AuditLog* audit, const StatsHistory* history)
     : config_(config),
@@ -93,11 +88,11 @@ std::optional<Response> Router::Resolve(const Request& req, Target* t) const {
     t->path = std::string(path);
   }
   t->route = route->id;
-  if (route->id == Route::kKvList && IsWrite(method)) {
+  if (route->id == Route::kKvList && IsWriteMethod(method)) {
     return MakeErrorResponse(http::status::bad_request,
                              "the key is empty: use /kv/{key} to write or delete a value");
   }
-  if (route->id == Route::kSeqList && IsWrite(method)) {
+  if (route->id == Route::kSeqList && IsWriteMethod(method)) {
     return MakeErrorResponse(http::status::bad_request,
                              "the counter name is empty: use /seq/{name} to add to a counter");
   }
@@ -140,7 +135,7 @@ std::optional<Response> Router::Resolve(const Request& req, Target* t) const {
     } else if (method == http::verb::get || method == http::verb::head) {
       params.insert(route->read_params.begin(), route->read_params.end());
     }
-    if (t->route == Route::kKv && IsWrite(method)) {
+    if (t->route == Route::kKv && IsWriteMethod(method)) {
       // The lock id of a write to a locked key (key_lock.h); LOCK takes ttl too.
       params.insert(kLockIdParam);
       if (method == http::verb::lock) params.insert("ttl");
@@ -265,7 +260,7 @@ void Router::Dispatch(Request&& req, Responder respond) {
       return;
     }
   }
-  if (audit_ != nullptr && audit_->enabled() && IsWrite(req.method()) &&
+  if (audit_ != nullptr && audit_->enabled() && IsWriteMethod(req.method()) &&
       (t.route == Route::kKv || t.route == Route::kSeq)) {
     respond = [audit = audit_, token = t.token ? t.token->name() : std::string(),
                method = std::string(req.method_string()),

@@ -142,10 +142,6 @@ class Router {
     std::shared_ptr<const AccessToken> token;
   };
 
-  // PUT, POST, DELETE, LOCK and UNLOCK: the methods that change what is stored (and need the
-  // write or delete right).
-  static bool IsWrite(http::verb m);
-
   // Access (access_control.h): 401 when the request needs a token and has no valid one (sets
   // t->token otherwise), and the header's method and route need no key yet.
   std::optional<Response> Authenticate(const Request& req, const RouteSpec& route, Target* t) const;
