@@ -12,6 +12,7 @@
 #include <boost/beast/http/verb.hpp>
 #include <cstdint>
 #include <optional>
+#include <ostream>  // Boost's verb.hpp uses std::ostream without including it
 #include <string>
 #include <string_view>
 
